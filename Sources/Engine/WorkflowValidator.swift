@@ -1,0 +1,91 @@
+import JSON
+
+/// Checks a definition against the node catalog: ids, types, configs, ports, edges and cycles.
+public struct WorkflowValidator: Sendable {
+    let registry: NodeTypeRegistry
+    /// Largest number of nodes a workflow may have. Default: 2,000.
+    let maxNodes: Int
+
+    public init(registry: NodeTypeRegistry, maxNodes: Int = 2_000) {
+        self.registry = registry
+        self.maxNodes = maxNodes
+    }
+
+    /// Every problem with `definition`; throws when there is at least one.
+    public func validate(_ definition: WorkflowDefinition) throws(WorkflowValidationError) {
+        var problems: [WorkflowValidationError.Problem] = []
+        if definition.nodes.isEmpty { problems.append(.init(field: "nodes", message: "a workflow needs at least one node")) }
+        if definition.nodes.count > maxNodes { problems.append(.init(field: "nodes", message: "at most \(maxNodes) nodes are allowed")) }
+        var seen: Set<String> = []
+        for node in definition.nodes {
+            if !Self.isValidID(node.id) {
+                problems.append(.init(node: node.id, field: "id", message: "must be 1-64 characters of letters, digits, '_' and '-', starting with a letter or '_'"))
+            }
+            if !seen.insert(node.id).inserted { problems.append(.init(node: node.id, field: "id", message: "is used by more than one node")) }
+            guard let type = registry[node.type] else {
+                problems.append(.init(node: node.id, field: "type", message: "unknown node type \"\(node.type)\""))
+                continue
+            }
+            for violation in JSONSchemaValidator.validate(node.config, against: type.descriptor.configSchema, path: "config") {
+                problems.append(.init(node: node.id, field: violation.path, message: violation.message))
+            }
+        }
+        for edge in definition.edges {
+            guard let from = definition.node(edge.from.node) else {
+                problems.append(.init(edge: edge.label, message: "source node \"\(edge.from.node)\" does not exist"))
+                continue
+            }
+            guard let to = definition.node(edge.to.node) else {
+                problems.append(.init(edge: edge.label, message: "target node \"\(edge.to.node)\" does not exist"))
+                continue
+            }
+            if let fromType = registry[from.type], !fromType.descriptor.outputs.contains(where: { $0.name == edge.from.port }) {
+                problems.append(.init(node: from.id, edge: edge.label, port: edge.from.port, message: "\(from.type) has no output port \"\(edge.from.port)\""))
+            }
+            if let toType = registry[to.type], !toType.descriptor.inputs.contains(where: { $0.name == edge.to.port }) {
+                problems.append(.init(node: to.id, edge: edge.label, port: edge.to.port, message: "\(to.type) has no input port \"\(edge.to.port)\""))
+            }
+        }
+        if problems.isEmpty, let cycleNode = Self.topologicalOrder(definition).cycleNode {
+            problems.append(.init(node: cycleNode, message: "is part of a cycle; workflows must be acyclic (use a loop node to repeat)"))
+        }
+        if !problems.isEmpty { throw WorkflowValidationError(problems) }
+    }
+
+    static func isValidID(_ id: String) -> Bool {
+        let bytes = Array(id.utf8)
+        guard (1...64).contains(bytes.count) else { return false }
+        let isLetter = { (b: UInt8) in (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F }
+        guard isLetter(bytes[0]) else { return false }
+        return bytes.allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+    }
+
+    /// Nodes in dependency order (Kahn's algorithm, ties broken by definition order); when the
+    /// graph has a cycle, `cycleNode` names a node on it.
+    public static func topologicalOrder(_ definition: WorkflowDefinition) -> (order: [String], cycleNode: String?) {
+        var indegree: [String: Int] = [:]
+        var successors: [String: [String]] = [:]
+        for node in definition.nodes { indegree[node.id] = 0 }
+        for edge in definition.edges where indegree[edge.from.node] != nil && indegree[edge.to.node] != nil {
+            indegree[edge.to.node, default: 0] += 1
+            successors[edge.from.node, default: []].append(edge.to.node)
+        }
+        var ready = definition.nodes.map(\.id).filter { indegree[$0] == 0 }
+        var order: [String] = []
+        var head = 0
+        while head < ready.count {
+            let id = ready[head]
+            head += 1
+            order.append(id)
+            for next in successors[id] ?? [] {
+                indegree[next, default: 0] -= 1
+                if indegree[next] == 0 { ready.append(next) }
+            }
+        }
+        if order.count < definition.nodes.count {
+            let remaining = definition.nodes.map(\.id).filter { (indegree[$0] ?? 0) > 0 }
+            return (order, remaining.first)
+        }
+        return (order, nil)
+    }
+}

@@ -1,0 +1,107 @@
+import Engine
+import Foundation
+import Hummingbird
+import Identity
+import Logging
+import Metrics
+import Policy
+import Prometheus
+import ServiceLifecycle
+import Store
+
+/// The process-wide Prometheus registry. swift-metrics allows one bootstrap per process, so
+/// the server and the tests share this one.
+public enum MetricsRegistry {
+    public static let shared: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}
+
+/// Keeps the store's background work (PostgreSQL's pool) running for the application's life.
+struct StoreService: Service {
+    let store: Store
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await store.run()
+        }
+    }
+}
+
+/// The store configuration a gateway configuration names.
+public func storeConfiguration(_ configuration: GatewayConfiguration) -> StoreConfiguration {
+    if let url = configuration.databaseURL, !url.isEmpty { return .postgres(url: url) }
+    return .sqlite(path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("flowgate.sqlite").path)
+}
+
+/// Prepares the data folder and database: creates the folder (mode 0700), runs migrations and
+/// creates the first platform-admin token. Returns the token when one was generated, after
+/// writing it to `<data-dir>/bootstrap-token` (mode 0600).
+public func prepareStorage(_ configuration: GatewayConfiguration, logger: Logger) async throws -> String? {
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+                                            attributes: [.posixPermissions: 0o700])
+    let preset = configuration.bootstrapToken.flatMap { $0.isEmpty ? nil : $0 }
+    let created = try await Store.withOpened(storeConfiguration(configuration), logger: logger) { store in
+        try await store.migrate()
+        return try await IdentityService(store: store).bootstrap(token: preset)
+    }
+    guard let created, preset == nil else { return nil }
+    let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("bootstrap-token").path
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    guard fd >= 0 else { throw StoreError.configuration("cannot write \(path)") }
+    defer { close(fd) }
+    let bytes = Array((created + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    fchmod(fd, 0o600)
+    return created
+}
+
+/// Builds the gateway: storage must have been prepared with ``prepareStorage(_:logger:)``.
+///
+/// - Parameters:
+///   - configuration: what to serve and where the data lives.
+///   - logger: the application logger.
+///   - onServerRunning: called with the bound port once the server listens.
+public func buildApplication(
+    _ configuration: GatewayConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let store = try await Store.open(storeConfiguration(configuration), logger: logger)
+    let identity = IdentityService(store: store)
+    let engine = RunEngine(
+        store: store, registry: .builtIn, configuration: RunEngineConfiguration(maxConcurrentRuns: configuration.maxConcurrentRuns),
+        logger: logger
+    )
+    let auditWriter = AuditWriter(store: store, logger: logger)
+    let gateway = Gateway(store: store, identity: identity, authorizer: RoleTableAuthorizer(), engine: engine, routes: RouteTable(), logger: logger)
+    let router = gateway.buildRouter(auditWriter: auditWriter, maxBodyBytes: configuration.maxBodyBytes)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flowgate"),
+        services: [StoreService(store: store), auditWriter, engine],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+}
+
+extension Gateway {
+    /// The router with the whole request pipeline.
+    func buildRouter(auditWriter: AuditWriter, maxBodyBytes: Int) -> Router<FlowgateRequestContext> {
+        let router = Router(context: FlowgateRequestContext.self)
+        router.add(middleware: RequestSetupMiddleware(maxBodyBytes: maxBodyBytes))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ProblemMiddleware(routes: routes))
+        addOperationalRoutes(to: router, registry: MetricsRegistry.shared, openAPI: OpenAPIDocument.bytes)
+
+        let api = router.group("api/v1")
+            .add(middleware: AuthenticationMiddleware(identity: identity))
+            .add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock))
+        let tenant = api.group("tenants/:tenant").add(middleware: TenantMiddleware(identity: identity))
+        addTenantRoutes(api: api, tenant: tenant)
+        addIdentityRoutes(tenant: tenant)
+        addWorkflowRoutes(api: api, tenant: tenant)
+        addRunRoutes(tenant: tenant)
+        addAuditRoutes(api: api, tenant: tenant)
+        return router
+    }
+}

@@ -1,0 +1,78 @@
+import Logging
+import ServiceLifecycle
+import Store
+import Synchronization
+
+/// Commits audit entries in groups: requests hand their entry over and wait until the
+/// transaction holding it has committed, and all entries that arrive while one commit is in
+/// flight go into the next. Every answered request is audited before its response leaves,
+/// at the cost of one commit per group rather than one per request.
+final class AuditWriter: Service {
+    /// An entry and its waiting request, resumed with `true` once committed.
+    private typealias Pending = (record: AuditRecord, done: CheckedContinuation<Bool, any Error>)
+    private struct State {
+        var items: [Pending] = []
+        /// After shutdown began, entries are written one by one instead of queued.
+        var closed = false
+    }
+
+    private let store: Store
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    /// Largest group committed in one transaction.
+    private let maxBatch = 512
+
+    init(store: Store, logger: Logger) {
+        self.store = store
+        self.logger = logger
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Appends `record` to its tenant's chain; returns once it is committed.
+    func write(_ record: AuditRecord) async throws {
+        let committed = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
+            let queued = state.withLock { s in
+                guard !s.closed else { return false }
+                s.items.append((record, continuation))
+                return true
+            }
+            if queued { wake.yield() } else { continuation.resume(returning: false) }
+        }
+        if !committed {
+            try await store.write { db in try await AuditLog.append([record], in: db) }
+        }
+    }
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            for await _ in wakeups {
+                await drain()
+            }
+        } onGracefulShutdown: {
+            self.wake.finish()
+        }
+        state.withLock { $0.closed = true }
+        await drain()
+    }
+
+    private func drain() async {
+        while true {
+            let batch: [Pending] = state.withLock { s in
+                let count = min(s.items.count, maxBatch)
+                defer { s.items.removeFirst(count) }
+                return Array(s.items.prefix(count))
+            }
+            if batch.isEmpty { return }
+            do {
+                let records = batch.map(\.record)
+                try await store.write { db in try await AuditLog.append(records, in: db) }
+                for item in batch { item.done.resume(returning: true) }
+            } catch {
+                logger.error("audit write failed", metadata: ["error": "\(error)"])
+                for item in batch { item.done.resume(throwing: error) }
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Engine
+import Foundation
+import Hummingbird
+import Identity
+import JSON
+import Logging
+import Policy
+import Store
+
+/// What a route is about, for its authorization.
+enum ResourceSpec: Sendable {
+    /// The platform itself (tenant management).
+    case platform
+    /// The tenant named in the path (collections inside it, and the tenant itself).
+    case tenant
+    /// An entity of `type` whose id is the path parameter `parameter`.
+    case parameter(type: String, parameter: String)
+}
+
+/// The HTTP adapter's view of the core: one value holding the services every route calls.
+struct Gateway: Sendable {
+    let store: Store
+    let identity: IdentityService
+    let authorizer: any Authorizer
+    let engine: RunEngine
+    let routes: RouteTable
+    let logger: Logger
+
+    /// Decides `action` on `resource` for the request's principal and records the decision
+    /// for the audit entry. Throws 403 when denied.
+    func authorize(_ context: FlowgateRequestContext, action: String, resource: EntityRef, attributes: [String: JSONValue] = [:]) throws {
+        guard let principal = context.principal else { throw Problem.unauthorized("authentication required") }
+        let tenantID = context.tenant?.id.rawValue
+        let request = AuthorizationRequest(
+            principal: principal.policyInfo,
+            action: action,
+            resource: ResourceInfo(entity: resource, tenant: tenantID, attributes: attributes),
+            context: [
+                "source_ip": .string(context.sourceIP),
+                "time": .string(Date.now.formatted(.iso8601)),
+            ]
+        )
+        let decision = authorizer.authorize(request)
+        context.audit?.update {
+            $0.action = action
+            $0.resource = resource.description
+            $0.decision = decision.label
+            $0.reasons = decision.reasons + decision.errors.map { "error:\($0)" }
+        }
+        if !decision.isAllowed { throw Problem.forbidden(action) }
+    }
+
+    /// Registers an authenticated, authorized route on `group` (whose path is `prefix`).
+    func on(
+        _ group: RouterGroup<FlowgateRequestContext>, prefix: String, _ method: HTTPRequest.Method, _ path: String,
+        action: String, resource: ResourceSpec,
+        _ handler: @escaping @Sendable (Request, FlowgateRequestContext) async throws -> Response
+    ) {
+        routes.add(method: method.rawValue, path: templatePath(prefix + (path.isEmpty ? "" : "/" + path)), action: action)
+        let gateway = self
+        group.on(RouterPath(path), method: method) { request, context in
+            let entity: EntityRef
+            switch resource {
+            case .platform:
+                entity = EntityRef("Platform", "flowgate")
+            case .tenant:
+                guard let tenant = context.tenant else { throw Problem.notFound("tenant") }
+                entity = EntityRef("Tenant", tenant.id.rawValue)
+            case .parameter(let type, let parameter):
+                entity = EntityRef(type, context.parameters.get(parameter) ?? "")
+            }
+            try gateway.authorize(context, action: action, resource: entity)
+            return try await handler(request, context)
+        }
+    }
+}

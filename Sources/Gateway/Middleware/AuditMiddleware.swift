@@ -1,0 +1,57 @@
+import Hummingbird
+import Identity
+import JSON
+import Store
+
+/// Writes one audit entry for every authenticated request, after it was answered (or failed):
+/// who, what, on what, the decision and why, the outcome and status. Entries go to the
+/// tenant's chain (the principal's own tenant when a request was refused for naming another).
+struct AuditMiddleware: RouterMiddleware {
+    typealias Context = FlowgateRequestContext
+    let writer: AuditWriter
+    let clock: any WallClock
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let notes = AuditNotes()
+        var context = context
+        context.audit = notes
+        let status: Int
+        let result: Result<Response, any Error>
+        do {
+            let response = try await next(request, context)
+            status = Int(response.status.code)
+            result = .success(response)
+        } catch {
+            status = Int(Problem.from(error).status.code)
+            result = .failure(error)
+        }
+        if let principal = context.principal {
+            let fields = notes.snapshot
+            let outcome: String
+            switch status {
+            case 200..<400: outcome = "success"
+            case 403: outcome = "denied"
+            case 404: outcome = "not_found"
+            case 429: outcome = "throttled"
+            case 400..<500: outcome = "rejected"
+            default: outcome = "error"
+            }
+            let record = AuditRecord(
+                tenant: fields.tenant ?? principal.tenant ?? .platform,
+                at: clock.nowMillis(),
+                principal: principal.entity.description,
+                action: fields.action ?? "\(request.method.rawValue.lowercased()) \(context.endpointPath ?? "unmatched")",
+                resource: fields.resource ?? "",
+                decision: fields.decision ?? (status == 404 ? "deny" : "none"),
+                reasons: fields.reasons,
+                outcome: outcome,
+                status: status,
+                requestID: context.requestID,
+                sourceIP: context.sourceIP,
+                detail: .object(fields.detail.merging(["trace_id": .string(context.traceID)]) { a, _ in a })
+            )
+            try await writer.write(record)
+        }
+        return try result.get()
+    }
+}

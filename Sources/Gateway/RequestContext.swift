@@ -1,0 +1,53 @@
+import Hummingbird
+import Identity
+import JSON
+import NIOCore
+import Store
+import Synchronization
+
+/// What the pipeline learns about a request, collected for its audit entry. A reference, so
+/// that layers inside the audit middleware can fill it in.
+final class AuditNotes: Sendable {
+    struct Fields {
+        var tenant: TenantID?
+        var action: String?
+        var resource: String?
+        var decision: String?
+        var reasons: [String] = []
+        var detail: [String: JSONValue] = [:]
+    }
+    let fields = Mutex(Fields())
+
+    func update(_ body: (inout Fields) -> Void) { fields.withLock { body(&$0) } }
+    var snapshot: Fields { fields.withLock { $0 } }
+}
+
+/// Per-request state, typed: request id, trace, the authenticated principal, the tenant the
+/// path resolved to, and the notes for the audit entry. No globals.
+public struct FlowgateRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// `X-Request-Id` as received (when well-formed) or generated.
+    public var requestID: String
+    /// W3C trace id (32 hex digits), from `traceparent` or new.
+    public var traceID: String
+    /// Span id of this request (16 hex digits).
+    public var spanID: String
+    /// The caller's address as seen on the socket.
+    public var sourceIP: String
+    /// The authenticated principal, once the authentication middleware has run.
+    public var principal: Principal?
+    /// The tenant named in the path, once resolved.
+    public var tenant: Tenant?
+    var audit: AuditNotes?
+    /// Largest request body accepted.
+    public var maxUploadSize: Int
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        requestID = ""
+        traceID = ""
+        spanID = ""
+        sourceIP = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        maxUploadSize = 1 << 20
+    }
+}

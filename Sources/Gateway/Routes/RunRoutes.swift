@@ -1,0 +1,95 @@
+import Engine
+import Hummingbird
+import JSON
+import Store
+
+extension Gateway {
+    static func runJSON(_ run: RunRecord, _ state: RunState) -> JSONValue {
+        var nodes: [String: JSONValue] = [:]
+        for (id, node) in state.nodes {
+            var o: [String: JSONValue] = [
+                "status": .string(node.status), "attempts": .int(Int64(node.attempts)), "outputs": .object(node.outputs),
+                "output": node.outputs["out"] ?? (node.outputs.count == 1 ? node.outputs.values.first ?? .null : .null),
+            ]
+            if let error = node.error { o["error"] = .string(error) }
+            nodes[id] = .object(o)
+        }
+        return [
+            "id": .string(run.id), "workflow_id": .string(run.workflowID), "workflow_version": .int(run.workflowVersion),
+            "status": .string(state.status.rawValue), "trace_id": .string(run.traceID), "created_by": .string(run.createdBy),
+            "created_at": .time(run.createdAt), "updated_at": .time(run.updatedAt), "input": state.input,
+            "error": .optional(state.error), "nodes": .object(nodes),
+        ]
+    }
+
+    static func eventJSON(_ e: RunEventRecord) -> JSONValue {
+        [
+            "seq": .int(e.seq), "type": .string(e.type), "node": .optional(e.nodeID), "at": .time(e.at),
+            "data": (try? JSONValue.parse(e.data)) ?? [:],
+        ]
+    }
+
+    /// Runs: start (with `Idempotency-Key`), read, events.
+    func addRunRoutes(tenant: RouterGroup<FlowgateRequestContext>) {
+        let engine = self.engine
+        let store = self.store
+        let prefix = "/api/v1/tenants/:tenant"
+
+        on(tenant, prefix: prefix, .post, "workflows/:id/runs", action: "workflow.run", resource: .parameter(type: "Workflow", parameter: "id")) { request, context in
+            let t = try context.requireTenant()
+            let workflowID = try context.parameter("id")
+            var input: JSONValue = [:]
+            var request = request
+            let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+            if buffer.readableBytes > 0 {
+                guard case .object(let body) = try JSONValue.parse(buffer.readableBytesView) else {
+                    throw Problem.unprocessable("the body must be a JSON object such as {\"input\": {...}}")
+                }
+                if let unknown = body.keys.filter({ $0 != "input" }).sorted().first { throw Problem.field(unknown, "is not a known field") }
+                input = body["input"] ?? [:]
+            }
+            let key = request.headers[.idempotencyKey]
+            if let key, key.isEmpty || key.utf8.count > 255 { throw Problem.badRequest("Idempotency-Key must be 1-255 characters") }
+            let (run, created) = try await engine.startRun(
+                tenant: t, workflowID: workflowID, input: input, idempotencyKey: key,
+                createdBy: context.principal?.entity.description ?? "", traceID: context.traceID
+            )
+            context.audit?.update { $0.detail["run_id"] = .string(run.id) }
+            guard let loaded = try await engine.state(tenant: t, runID: run.id) else { throw Problem.notFound("run") }
+            return Response.json(Gateway.runJSON(loaded.run, loaded.state), status: created ? .created : .ok,
+                                 headers: [.location: "/api/v1/tenants/\(context.tenant?.slug ?? "")/runs/\(run.id)"])
+        }
+        on(tenant, prefix: prefix, .get, "workflows/:id/runs", action: "run.list", resource: .parameter(type: "Workflow", parameter: "id")) { request, context in
+            let t = try context.requireTenant()
+            let workflowID = try context.parameter("id")
+            let paging = try Paging(request)
+            let runs: [RunRecord]? = try await store.read { db in
+                guard try await WorkflowRepository(db, tenant: t).get(workflowID) != nil else { return nil }
+                return try await RunRepository(db, tenant: t).list(workflowID: workflowID, limit: paging.limit)
+            }
+            guard let runs else { throw Problem.notFound("workflow") }
+            return Response.json(["items": .array(runs.map { run in
+                ["id": .string(run.id), "status": .string(run.status), "workflow_version": .int(run.workflowVersion),
+                 "created_at": .time(run.createdAt), "updated_at": .time(run.updatedAt)]
+            })])
+        }
+        for (path, workflowScoped) in [("runs/:run", false), ("workflows/:id/runs/:run", true)] {
+            on(tenant, prefix: prefix, .get, path, action: "run.read", resource: .parameter(type: "Run", parameter: "run")) { _, context in
+                let loaded = try await Gateway.loadRun(engine, context, workflowScoped: workflowScoped)
+                return Response.json(Gateway.runJSON(loaded.run, loaded.state))
+            }
+            on(tenant, prefix: prefix, .get, path + "/events", action: "run.read", resource: .parameter(type: "Run", parameter: "run")) { _, context in
+                let loaded = try await Gateway.loadRun(engine, context, workflowScoped: workflowScoped)
+                return Response.json(["events": .array(loaded.events.map(Gateway.eventJSON))])
+            }
+        }
+    }
+
+    static func loadRun(_ engine: RunEngine, _ context: FlowgateRequestContext, workflowScoped: Bool) async throws -> (run: RunRecord, state: RunState, events: [RunEventRecord]) {
+        let t = try context.requireTenant()
+        let runID = try context.parameter("run")
+        guard let loaded = try await engine.state(tenant: t, runID: runID) else { throw Problem.notFound("run") }
+        if workflowScoped, loaded.run.workflowID != context.parameters.get("id") { throw Problem.notFound("run") }
+        return loaded
+    }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import Policy
+import Store
+import Synchronization
+
+/// Tenants, users, groups, role bindings and API tokens, and turning a presented bearer token
+/// into a ``Principal``.
+public final class IdentityService: Sendable {
+    /// Settings for ``IdentityService``.
+    public struct Configuration: Sendable {
+        /// How long a successful token lookup is reused before the database is asked again.
+        /// Revocations through this service take effect at once; the TTL bounds how long a
+        /// revocation made by another process takes. Default: 2 seconds.
+        public var authenticationCacheTTL: Duration
+
+        /// - Parameter authenticationCacheTTL: reuse of token lookups (default 2 s).
+        public init(authenticationCacheTTL: Duration = .seconds(2)) {
+            self.authenticationCacheTTL = authenticationCacheTTL
+        }
+    }
+
+    public let store: Store
+    let configuration: Configuration
+    private let cache = Mutex<[String: (principal: Principal, until: ContinuousClock.Instant)]>([:])
+    private let tenantCache = Mutex<[String: Tenant]>([:])
+
+    public init(store: Store, configuration: Configuration = .init()) {
+        self.store = store
+        self.configuration = configuration
+    }
+
+    // MARK: Bootstrap and authentication
+
+    /// Creates the first platform-admin token if none exists. Returns the token when one was
+    /// created (to be shown once), `nil` when a platform token already existed.
+    public func bootstrap(token presetToken: String?) async throws -> String? {
+        if let presetToken, presetToken.utf8.count < 16 {
+            throw IdentityError.invalid("FLOWGATE_BOOTSTRAP_TOKEN", "must be at least 16 characters")
+        }
+        let token = presetToken ?? BearerToken.generate(prefix: BearerToken.platformPrefix)
+        let now = store.clock.nowMillis()
+        return try await store.write { db in
+            let tokens = PlatformTokenRepository(db)
+            guard try await tokens.count() == 0 else { return nil }
+            try await tokens.create(
+                APITokenRecord(tenantID: nil, id: UUID().uuidString.lowercased(), name: "bootstrap", role: "platform-admin",
+                               tokenHash: BearerToken.hash(token), createdAt: now)
+            )
+            return token
+        }
+    }
+
+    /// The principal a bearer token stands for, or `nil` when it is unknown, expired or revoked.
+    public func authenticate(bearer token: String) async throws -> Principal? {
+        let hash = BearerToken.hash(token)
+        let now = ContinuousClock.now
+        if let hit = cache.withLock({ $0[hash] }), hit.until > now {
+            return hit.principal
+        }
+        let nowMillis = store.clock.nowMillis()
+        let principal: Principal? = try await store.read { db in
+            let record: APITokenRecord?
+            if token.hasPrefix(BearerToken.tenantPrefix) {
+                record = try await TokenLookup(db).tenantToken(hash: hash)
+            } else {
+                // Platform tokens may be preset by the operator, so any other shape is looked up there.
+                record = try await PlatformTokenRepository(db).find(hash: hash)
+            }
+            guard let record, BearerToken.constantTimeEquals(record.tokenHash, hash), record.revokedAt == nil else { return nil }
+            if let expiry = record.expiresAt, expiry <= nowMillis { return nil }
+            guard let tenant = record.tenantID else {
+                return Principal(kind: .platformAdmin, id: record.id, tenant: nil, roles: [], displayName: record.name)
+            }
+            var groups: Set<String> = []
+            var roles: Set<String> = [record.role]
+            if let userID = record.userID {
+                guard let user = try await UserRepository(db, tenant: tenant).get(userID), user.active else { return nil }
+                groups = Set(try await GroupRepository(db, tenant: tenant).groupIDs(ofUser: userID))
+                // A user's token acts with no more than the user holds.
+                roles = roles.intersection(try await RoleBindingRepository(db, tenant: tenant).roles(ofUser: userID))
+            }
+            return Principal(kind: .apiToken, id: record.id, tenant: tenant, roles: roles, groups: groups, displayName: record.name)
+        }
+        if let principal {
+            let until = now.advanced(by: configuration.authenticationCacheTTL)
+            cache.withLock { $0[hash] = (principal, until) }
+        }
+        return principal
+    }
+
+    /// Forgets cached lookups, so that revocations take effect at once.
+    public func invalidateAuthenticationCache() {
+        cache.withLock { $0.removeAll() }
+    }
+
+    // MARK: Tenants
+
+    /// The tenant with this slug or id (cached; tenants are rarely renamed).
+    public func resolveTenant(_ idOrSlug: String) async throws -> Tenant? {
+        if let hit = tenantCache.withLock({ $0[idOrSlug] }) { return hit }
+        let tenant = try await store.read { try await TenantRepository($0).resolve(idOrSlug) }
+        if let tenant {
+            tenantCache.withLock { cache in
+                if cache.count > 10_000 { cache.removeAll() }
+                cache[idOrSlug] = tenant
+            }
+        }
+        return tenant
+    }
+
+    /// Validates and creates a tenant.
+    public func createTenant(slug: String, name: String) async throws -> Tenant {
+        try Validation.slug(slug)
+        try Validation.name(name, field: "name")
+        let tenant = Tenant(id: TenantID(UUID().uuidString.lowercased()), slug: slug, name: name, createdAt: store.clock.nowMillis())
+        do {
+            try await store.write { try await TenantRepository($0).create(tenant) }
+        } catch let error as StoreError where error.isUniqueViolation {
+            throw IdentityError.conflict("a tenant with slug \"\(slug)\" already exists")
+        }
+        return tenant
+    }
+
+    /// Replaces a tenant's display name.
+    public func renameTenant(_ tenant: Tenant, to name: String) async throws -> Tenant {
+        try Validation.name(name, field: "name")
+        var renamed = tenant
+        renamed.name = name
+        let updated = renamed
+        try await store.write { try await TenantRepository($0).update(updated) }
+        tenantCache.withLock { $0.removeAll() }
+        return updated
+    }
+
+    // MARK: Tokens
+
+    /// Issues a tenant API token. Returns the record and the token, which is not stored.
+    public func createToken(in tenant: TenantID, name: String, role: String, expiresAt: Int64?, userID: String? = nil) async throws -> (APITokenRecord, String) {
+        try Validation.name(name, field: "name")
+        try Validation.role(role)
+        let now = store.clock.nowMillis()
+        if let expiresAt, expiresAt <= now { throw IdentityError.invalid("expires_at", "must be in the future") }
+        let token = BearerToken.generate(prefix: BearerToken.tenantPrefix)
+        let record = APITokenRecord(
+            tenantID: tenant, id: UUID().uuidString.lowercased(), name: name, role: role,
+            tokenHash: BearerToken.hash(token), userID: userID, createdAt: now, expiresAt: expiresAt
+        )
+        try await store.write { db in
+            if let userID, try await UserRepository(db, tenant: tenant).get(userID) == nil {
+                throw IdentityError.invalid("user_id", "no such user in this tenant")
+            }
+            try await APITokenRepository(db, tenant: tenant).create(record)
+        }
+        return (record, token)
+    }
+
+    /// Revokes a tenant token; effective at once in this process.
+    public func revokeToken(in tenant: TenantID, id: String) async throws -> APITokenRecord {
+        let now = store.clock.nowMillis()
+        let record = try await mapNotFound("token") {
+            try await self.store.write { try await APITokenRepository($0, tenant: tenant).revoke(id, at: now) }
+        }
+        invalidateAuthenticationCache()
+        return record
+    }
+
+    // MARK: Users, groups, bindings
+
+    /// Validates and creates a user.
+    public func createUser(in tenant: TenantID, userName: String, displayName: String?, email: String?) async throws -> User {
+        try Validation.name(userName, field: "user_name")
+        if let email { try Validation.email(email) }
+        let now = store.clock.nowMillis()
+        let user = User(tenantID: tenant, id: UUID().uuidString.lowercased(), userName: userName, displayName: displayName,
+                        email: email, createdAt: now, updatedAt: now)
+        do {
+            try await store.write { try await UserRepository($0, tenant: tenant).create(user) }
+        } catch let error as StoreError where error.isUniqueViolation {
+            throw IdentityError.conflict("a user named \"\(userName)\" already exists")
+        }
+        return user
+    }
+
+    /// Sets a user's active flag; deactivation revokes their tokens in the same transaction.
+    public func setActive(in tenant: TenantID, userID: String, active: Bool) async throws -> User {
+        let now = store.clock.nowMillis()
+        let user: User = try await store.write { db in
+            let users = UserRepository(db, tenant: tenant)
+            guard var user = try await users.get(userID) else { throw IdentityError.notFound("user") }
+            user.active = active
+            user.updatedAt = now
+            try await users.update(user)
+            if !active { _ = try await APITokenRepository(db, tenant: tenant).revokeAll(ofUser: userID, at: now) }
+            return user
+        }
+        invalidateAuthenticationCache()
+        return user
+    }
+
+    /// Deletes a user and revokes their tokens.
+    public func deleteUser(in tenant: TenantID, userID: String) async throws {
+        let now = store.clock.nowMillis()
+        try await mapNotFound("user") {
+            try await self.store.write { db in
+                _ = try await APITokenRepository(db, tenant: tenant).revokeAll(ofUser: userID, at: now)
+                try await UserRepository(db, tenant: tenant).delete(userID)
+            }
+        }
+        invalidateAuthenticationCache()
+    }
+
+    /// Validates and creates a group with members.
+    public func createGroup(in tenant: TenantID, name: String, memberIDs: [String]) async throws -> Group {
+        try Validation.name(name, field: "name")
+        let now = store.clock.nowMillis()
+        let group = Group(tenantID: tenant, id: UUID().uuidString.lowercased(), name: name, memberIDs: Array(Set(memberIDs)).sorted(),
+                          createdAt: now, updatedAt: now)
+        do {
+            try await mapNotFound("member") {
+                try await self.store.write { try await GroupRepository($0, tenant: tenant).create(group) }
+            }
+        } catch let error as StoreError where error.isUniqueViolation {
+            throw IdentityError.conflict("a group named \"\(name)\" already exists")
+        }
+        return group
+    }
+
+    /// Replaces a group's members.
+    public func setMembers(in tenant: TenantID, groupID: String, memberIDs: [String]) async throws -> Group {
+        try await mapNotFound("group or member") {
+            try await self.store.write { db in
+                let groups = GroupRepository(db, tenant: tenant)
+                guard try await groups.get(groupID) != nil else { throw StoreError.notFound("group") }
+                try await groups.setMembers(groupID, memberIDs)
+                guard let group = try await groups.get(groupID) else { throw StoreError.notFound("group") }
+                return group
+            }
+        }
+    }
+
+    /// Binds a role to a user or group.
+    public func bindRole(in tenant: TenantID, subjectType: String, subjectID: String, role: String) async throws -> RoleBinding {
+        guard subjectType == "user" || subjectType == "group" else {
+            throw IdentityError.invalid("subject_type", "must be \"user\" or \"group\"")
+        }
+        try Validation.role(role)
+        let binding = RoleBinding(tenantID: tenant, id: UUID().uuidString.lowercased(), subjectType: subjectType,
+                                  subjectID: subjectID, role: role, createdAt: store.clock.nowMillis())
+        do {
+            try await mapNotFound(subjectType) {
+                try await self.store.write { try await RoleBindingRepository($0, tenant: tenant).create(binding) }
+            }
+        } catch let error as StoreError where error.isUniqueViolation {
+            throw IdentityError.conflict("this role is already bound to that \(subjectType)")
+        }
+        invalidateAuthenticationCache()
+        return binding
+    }
+
+    private func mapNotFound<R>(_ what: String, _ body: () async throws -> R) async throws -> R {
+        do {
+            return try await body()
+        } catch let error as StoreError where error.isNotFound {
+            throw IdentityError.notFound(error.message.replacingOccurrences(of: " not found", with: ""))
+        }
+    }
+}
+
+/// Input rules shared by the identity operations.
+enum Validation {
+    static func slug(_ slug: String) throws {
+        let ok = (2...63).contains(slug.utf8.count)
+            && slug.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+            && slug.first != "-" && slug.last != "-"
+        if !ok {
+            throw IdentityError.invalid("slug", "must be 2-63 characters of a-z, 0-9 and '-', not starting or ending with '-'")
+        }
+    }
+
+    static func name(_ name: String, field: String) throws {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty { throw IdentityError.invalid(field, "must not be empty") }
+        if name.utf8.count > 200 { throw IdentityError.invalid(field, "must be at most 200 bytes") }
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw IdentityError.invalid(field, "must not contain control characters")
+        }
+    }
+
+    static func role(_ role: String) throws {
+        if RoleTableAuthorizer.rank(of: role) == nil {
+            throw IdentityError.invalid("role", "must be one of \(RoleTableAuthorizer.roles.joined(separator: ", "))")
+        }
+    }
+
+    static func email(_ email: String) throws {
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty || email.utf8.count > 254 {
+            throw IdentityError.invalid("email", "must be an e-mail address")
+        }
+    }
+}

@@ -1,0 +1,214 @@
+/// One schema change, applied once, in order, inside a transaction.
+public struct Migration: Sendable {
+    /// Monotonic version number; applied versions are recorded in `schema_migrations`.
+    public let version: Int
+    /// What the change is for.
+    public let name: String
+    /// The statements for a dialect. Most are portable; the closure exists for the few that are not.
+    public let statements: @Sendable (SQLDialect) -> [String]
+}
+
+extension Migration {
+    /// The schema, oldest first. Never edit an applied migration; add a new one.
+    ///
+    /// Conventions: ids are text (UUIDs), times are integer milliseconds since 1970 (UTC),
+    /// Booleans are integers, JSON documents are text. Every tenant-owned table has
+    /// `tenant_id` as the first column of its primary key.
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "identity, workflows, runs, audit") { _ in
+            [
+                """
+                CREATE TABLE tenants (
+                    id TEXT PRIMARY KEY,
+                    slug TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    settings TEXT NOT NULL DEFAULT '{}',
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE platform_tokens (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT,
+                    revoked_at BIGINT
+                )
+                """,
+                """
+                CREATE TABLE users (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    user_name TEXT NOT NULL,
+                    display_name TEXT,
+                    email TEXT,
+                    active BIGINT NOT NULL DEFAULT 1,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (tenant_id, id),
+                    UNIQUE (tenant_id, user_name)
+                )
+                """,
+                """
+                CREATE TABLE groups (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (tenant_id, id),
+                    UNIQUE (tenant_id, name)
+                )
+                """,
+                """
+                CREATE TABLE group_members (
+                    tenant_id TEXT NOT NULL,
+                    group_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    PRIMARY KEY (tenant_id, group_id, user_id),
+                    FOREIGN KEY (tenant_id, group_id) REFERENCES groups(tenant_id, id) ON DELETE CASCADE,
+                    FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id) ON DELETE CASCADE
+                )
+                """,
+                "CREATE INDEX group_members_user ON group_members (tenant_id, user_id)",
+                """
+                CREATE TABLE role_bindings (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    subject_type TEXT NOT NULL,
+                    subject_id TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    PRIMARY KEY (tenant_id, id),
+                    UNIQUE (tenant_id, subject_type, subject_id, role)
+                )
+                """,
+                """
+                CREATE TABLE api_tokens (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    user_id TEXT,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT,
+                    revoked_at BIGINT,
+                    PRIMARY KEY (tenant_id, id)
+                )
+                """,
+                """
+                CREATE TABLE workflows (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL DEFAULT '',
+                    current_version BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (tenant_id, id)
+                )
+                """,
+                """
+                CREATE TABLE workflow_versions (
+                    tenant_id TEXT NOT NULL,
+                    workflow_id TEXT NOT NULL,
+                    version BIGINT NOT NULL,
+                    definition TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    PRIMARY KEY (tenant_id, workflow_id, version),
+                    FOREIGN KEY (tenant_id, workflow_id) REFERENCES workflows(tenant_id, id) ON DELETE CASCADE
+                )
+                """,
+                """
+                CREATE TABLE runs (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    workflow_id TEXT NOT NULL,
+                    workflow_version BIGINT NOT NULL,
+                    status TEXT NOT NULL,
+                    idempotency_key TEXT,
+                    trace_id TEXT NOT NULL,
+                    created_by TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (tenant_id, id),
+                    UNIQUE (tenant_id, workflow_id, idempotency_key)
+                )
+                """,
+                "CREATE INDEX runs_by_workflow ON runs (tenant_id, workflow_id, created_at)",
+                "CREATE INDEX runs_unfinished ON runs (status)",
+                """
+                CREATE TABLE run_events (
+                    tenant_id TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    seq BIGINT NOT NULL,
+                    type TEXT NOT NULL,
+                    node_id TEXT,
+                    at BIGINT NOT NULL,
+                    data TEXT NOT NULL,
+                    PRIMARY KEY (tenant_id, run_id, seq)
+                )
+                """,
+                """
+                CREATE TABLE audit_log (
+                    tenant_id TEXT NOT NULL,
+                    seq BIGINT NOT NULL,
+                    at BIGINT NOT NULL,
+                    principal TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    resource TEXT NOT NULL,
+                    decision TEXT NOT NULL,
+                    reasons TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    status BIGINT NOT NULL,
+                    request_id TEXT NOT NULL,
+                    source_ip TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    PRIMARY KEY (tenant_id, seq)
+                )
+                """,
+                """
+                CREATE TABLE audit_heads (
+                    tenant_id TEXT PRIMARY KEY,
+                    seq BIGINT NOT NULL,
+                    hash TEXT NOT NULL
+                )
+                """,
+            ]
+        },
+    ]
+}
+
+extension Store {
+    /// Applies every migration not yet applied, each in its own transaction. Safe to call at
+    /// every start; concurrent starts against one PostgreSQL serialize on an advisory lock.
+    public func migrate() async throws {
+        try await database.write { db in
+            try await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+            )
+        }
+        for migration in Migration.all {
+            let now = clock.nowMillis()
+            try await database.write { db in
+                if db.dialect == .postgres {
+                    // Serializes concurrent migrators until this transaction ends.
+                    try await db.execute("SELECT pg_advisory_xact_lock(4242424242)")
+                }
+                let applied = try await db.first("SELECT version FROM schema_migrations WHERE version = \(migration.version)")
+                guard applied == nil else { return }
+                for statement in migration.statements(db.dialect) {
+                    try await db.execute(SQLQuery(stringLiteral: statement))
+                }
+                try await db.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(migration.version), \(migration.name), \(now))"
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+/// The SQL dialect a statement is rendered for.
+public struct SQLDialect: Sendable, Hashable, CustomStringConvertible {
+    enum Kind: Sendable, Hashable { case sqlite, postgres }
+    let kind: Kind
+    /// The embedded default, SQLite 3 (bind parameters `?`).
+    public static let sqlite = SQLDialect(kind: .sqlite)
+    /// PostgreSQL (bind parameters `$1`, `$2`, ...).
+    public static let postgres = SQLDialect(kind: .postgres)
+
+    public var description: String { kind == .sqlite ? "sqlite" : "postgres" }
+}
+
+/// An SQL statement whose interpolated values become bind parameters, never SQL text.
+///
+/// ```swift
+/// let q: SQLQuery = "SELECT * FROM workflows WHERE tenant_id = \(tenant.rawValue) AND id = \(id)"
+/// ```
+/// Text that must be spliced in (an identifier chosen from a fixed list, say) goes through
+/// ``StringInterpolation/appendInterpolation(unsafeSQL:)``, whose name says what it is.
+/// Written here rather than taken from sql-kit because that would bring async-kit and two
+/// more driver layers for what is a few dozen lines over the drivers we already use.
+public struct SQLQuery: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    enum Part: Sendable {
+        case sql(String)
+        case bind(SQLValue)
+    }
+
+    var parts: [Part]
+
+    public init(stringLiteral value: String) { parts = [.sql(value)] }
+
+    public init(stringInterpolation: StringInterpolation) { parts = stringInterpolation.parts }
+
+    /// Builds the interpolated parts of an ``SQLQuery``.
+    public struct StringInterpolation: StringInterpolationProtocol {
+        var parts: [Part] = []
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            parts.reserveCapacity(interpolationCount * 2 + 1)
+        }
+
+        public mutating func appendLiteral(_ literal: String) { parts.append(.sql(literal)) }
+
+        /// Binds a value as a parameter.
+        public mutating func appendInterpolation(_ value: some SQLBindable) { parts.append(.bind(value.sqlValue)) }
+
+        /// Splices SQL text verbatim. Only for fixed fragments chosen by our code, never for input.
+        public mutating func appendInterpolation(unsafeSQL text: String) { parts.append(.sql(text)) }
+
+        /// Splices another query, keeping its binds as binds.
+        public mutating func appendInterpolation(_ query: SQLQuery) { parts.append(contentsOf: query.parts) }
+    }
+
+    /// Appends another query fragment.
+    public mutating func append(_ other: SQLQuery) { parts.append(contentsOf: other.parts) }
+
+    /// The SQL text for `dialect` and the values to bind, in order.
+    public func render(for dialect: SQLDialect) -> (sql: String, binds: [SQLValue]) {
+        var sql = ""
+        var binds: [SQLValue] = []
+        for part in parts {
+            switch part {
+            case .sql(let s): sql += s
+            case .bind(let v):
+                binds.append(v)
+                sql += dialect.kind == .sqlite ? "?" : "$\(binds.count)"
+            }
+        }
+        return (sql, binds)
+    }
+
+    /// The SQL text with placeholders; bound values are never printed.
+    public var description: String { render(for: .sqlite).sql }
+}

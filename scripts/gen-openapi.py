@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Writes Sources/Gateway/Resources/openapi.json, the OpenAPI 3.1 description of Flowgate's API.
+
+The document is committed; GatewayTests checks that it lists exactly the routes the server
+registers, and `make test` runs schemathesis against the live server with it. Edit this file,
+run it, and commit both.
+"""
+import json
+import pathlib
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+def obj(props, required=(), additional=False):
+    o = {"type": "object", "properties": props}
+    if required:
+        o["required"] = list(required)
+    if additional is not None:
+        o["additionalProperties"] = additional
+    return o
+
+STR = {"type": "string"}
+ID = {"type": "string", "minLength": 1}
+TIME = {"type": "string", "format": "date-time"}
+NTIME = {"type": ["string", "null"], "format": "date-time"}
+NSTR = {"type": ["string", "null"]}
+ROLE = {"type": "string", "enum": ["owner", "admin", "editor", "operator", "viewer", "auditor"]}
+NAME = {"type": "string", "minLength": 1, "maxLength": 200}
+
+def page(item):
+    return obj({"items": {"type": "array", "items": ref(item)}, "next": NSTR}, ["items", "next"])
+
+schemas = {
+    "Problem": obj({
+        "type": STR, "title": STR, "status": {"type": "integer"}, "detail": STR, "instance": STR, "request_id": STR,
+        "errors": {"type": "array", "items": {"type": "object"}}, "line": {"type": "integer"}, "column": {"type": "integer"},
+    }, ["type", "title", "status", "detail"], additional=True),
+    "Tenant": obj({"id": ID, "slug": STR, "name": STR, "created_at": TIME}, ["id", "slug", "name", "created_at"]),
+    "TenantCreate": obj({"slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$"}, "name": NAME}, ["slug", "name"]),
+    "TenantPatch": obj({"name": NAME}, ["name"]),
+    "User": obj({"id": ID, "user_name": STR, "display_name": NSTR, "email": NSTR, "active": {"type": "boolean"},
+                 "created_at": TIME, "updated_at": TIME},
+                ["id", "user_name", "display_name", "email", "active", "created_at", "updated_at"]),
+    "UserCreate": obj({"user_name": NAME, "display_name": NSTR, "email": NSTR}, ["user_name"]),
+    "UserPatch": obj({"display_name": NSTR, "email": NSTR, "active": {"type": "boolean"}}),
+    "Group": obj({"id": ID, "name": STR, "members": {"type": "array", "items": STR}, "created_at": TIME, "updated_at": TIME},
+                 ["id", "name", "members", "created_at", "updated_at"]),
+    "GroupCreate": obj({"name": NAME, "members": {"type": "array", "items": STR}}, ["name"]),
+    "GroupPatch": obj({"name": NAME, "members": {"type": "array", "items": STR}}),
+    "RoleBinding": obj({"id": ID, "subject_type": {"type": "string", "enum": ["user", "group"]}, "subject_id": STR,
+                        "role": ROLE, "created_at": TIME}, ["id", "subject_type", "subject_id", "role", "created_at"]),
+    "RoleBindingCreate": obj({"subject_type": {"type": "string", "enum": ["user", "group"]}, "subject_id": STR, "role": ROLE},
+                             ["subject_type", "subject_id", "role"]),
+    "Token": obj({"id": ID, "name": STR, "role": ROLE, "user_id": NSTR, "created_at": TIME, "expires_at": NTIME,
+                  "revoked_at": NTIME}, ["id", "name", "role", "user_id", "created_at", "expires_at", "revoked_at"]),
+    "TokenCreated": {"allOf": [ref("Token"), obj({"token": {"type": "string", "description": "Shown once; only its hash is stored."}},
+                                                 ["token"], additional=None)]},
+    "TokenCreate": obj({"name": NAME, "role": ROLE, "expires_at": TIME, "user_id": STR}, ["name", "role"]),
+    "Node": obj({"id": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"}, "type": STR,
+                 "config": {"type": "object"}, "name": STR, "position": {}, "notes": STR, "disabled": {"type": "boolean"},
+                 "retry": {}, "timeout_ms": {"type": "integer"}}, ["id", "type"]),
+    "Edge": obj({"from": {"type": "string", "description": "node.port (port defaults to out)"},
+                 "to": {"type": "string", "description": "node.port (port defaults to in)"}, "id": STR}, ["from", "to"]),
+    "WorkflowDefinition": obj({"nodes": {"type": "array", "items": ref("Node")}, "edges": {"type": "array", "items": ref("Edge")}},
+                              ["nodes"]),
+    "Workflow": obj({"id": ID, "name": STR, "description": STR, "version": {"type": "integer", "minimum": 1},
+                     "created_at": TIME, "updated_at": TIME, "definition": ref("WorkflowDefinition")},
+                    ["id", "name", "description", "version", "created_at", "updated_at"]),
+    "WorkflowCreate": obj({"name": NAME, "description": STR, "definition": ref("WorkflowDefinition")}, ["name", "definition"]),
+    "WorkflowReplace": obj({"name": NAME, "description": STR, "definition": ref("WorkflowDefinition"),
+                            "version": {"type": "integer", "description": "Expected current version (optimistic concurrency)"}},
+                           ["definition"]),
+    "WorkflowVersion": obj({"version": {"type": "integer"}, "created_at": TIME, "created_by": STR, "definition": {}},
+                           ["version", "created_at", "created_by", "definition"]),
+    "RunCreate": obj({"input": {}}),
+    "NodeRun": obj({"status": {"type": "string", "enum": ["pending", "running", "succeeded", "failed"]},
+                    "attempts": {"type": "integer"}, "output": {}, "outputs": {"type": "object"}, "error": STR},
+                   ["status", "attempts", "output", "outputs"]),
+    "Run": obj({"id": ID, "workflow_id": ID, "workflow_version": {"type": "integer"},
+                "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+                "trace_id": STR, "created_by": STR, "created_at": TIME, "updated_at": TIME, "input": {}, "error": NSTR,
+                "nodes": {"type": "object", "additionalProperties": ref("NodeRun")}},
+               ["id", "workflow_id", "workflow_version", "status", "trace_id", "created_at", "updated_at", "nodes"]),
+    "RunSummary": obj({"id": ID, "status": STR, "workflow_version": {"type": "integer"}, "created_at": TIME, "updated_at": TIME},
+                      ["id", "status", "workflow_version", "created_at", "updated_at"]),
+    "RunEvent": obj({"seq": {"type": "integer"}, "type": STR, "node": NSTR, "at": TIME, "data": {"type": "object"}},
+                    ["seq", "type", "node", "at", "data"]),
+    "AuditEntry": obj({"seq": {"type": "integer"}, "at": TIME, "principal": STR, "action": STR, "resource": STR,
+                       "decision": STR, "reasons": {"type": "array", "items": STR}, "outcome": STR, "status": {"type": "integer"},
+                       "request_id": STR, "source_ip": STR, "detail": {"type": "object"}, "prev_hash": STR, "hash": STR},
+                      ["seq", "at", "principal", "action", "resource", "decision", "reasons", "outcome", "status",
+                       "request_id", "source_ip", "detail", "prev_hash", "hash"]),
+    "Port": obj({"name": STR, "schema": {}, "description": STR}, ["name", "schema", "description"]),
+    "NodeType": obj({"name": STR, "title": STR, "category": STR, "description": STR,
+                     "inputs": {"type": "array", "items": ref("Port")}, "outputs": {"type": "array", "items": ref("Port")},
+                     "config_schema": {"type": "object"}},
+                    ["name", "title", "category", "description", "inputs", "outputs", "config_schema"]),
+}
+for name in ["Tenant", "User", "Group", "RoleBinding", "Token", "Workflow", "AuditEntry"]:
+    schemas[name + "Page"] = page(name)
+
+def problem(desc):
+    return {"description": desc, "content": {"application/problem+json": {"schema": ref("Problem")}}}
+
+def json_response(desc, schema, headers=None):
+    r = {"description": desc, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        r["headers"] = headers
+    return r
+
+ERRORS = {
+    "400": problem("Malformed request (bad JSON, bad query parameter)"),
+    "401": problem("Missing, unknown, expired or revoked token"),
+    "403": problem("Denied by policy"),
+    "404": problem("Unknown resource, or a resource of another tenant"),
+    "405": problem("Method not supported on this path"),
+    "409": problem("Conflict with existing data (taken name, stale version)"),
+    "413": problem("Body larger than the configured limit"),
+    "422": problem("Well-formed but invalid input; `errors` names each field, node or edge"),
+    "503": problem("Storage unavailable"),
+}
+
+def op(summary, ok_code, ok, body=None, errors=("400", "401", "403", "404", "422", "503"), params=(), op_id=None):
+    responses = {ok_code: ok}
+    for code in errors:
+        responses[code] = ERRORS[code]
+    o = {"summary": summary, "operationId": op_id, "responses": responses}
+    if params:
+        o["parameters"] = list(params)
+    if body is not None:
+        o["requestBody"] = body
+        responses.setdefault("413", ERRORS["413"])
+    return o
+
+def jbody(schema, required=True, yaml=False):
+    content = {"application/json": {"schema": schema}}
+    if yaml:
+        content["application/yaml"] = {"schema": schema}
+    return {"required": required, "content": content}
+
+def path_param(name, desc):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": desc}
+
+LIMIT = {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+AFTER = {"name": "after", "in": "query", "schema": {"type": "string"}}
+TENANT = path_param("tenant", "Tenant slug or id")
+NO_CONTENT = {"description": "Done"}
+LOCATION = {"Location": {"schema": {"type": "string"}}}
+
+T = "/api/v1/tenants/{tenant}"
+paths = {
+    "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz", "security": [],
+                          "responses": {"200": json_response("Alive", obj({"status": STR}, ["status"]))}}},
+    "/readyz": {"get": {"summary": "Readiness (checks the database)", "operationId": "readyz", "security": [],
+                         "responses": {"200": json_response("Ready", obj({"status": STR, "database": STR}, ["status"])),
+                                       "503": json_response("Not ready", obj({"status": STR, "database": STR}, ["status"]))}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics", "operationId": "metrics", "security": [],
+                          "responses": {"200": {"description": "Prometheus text exposition",
+                                                "content": {"text/plain": {"schema": STR}}}}}},
+    "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi", "security": [],
+                               "responses": {"200": json_response("OpenAPI 3.1", {"type": "object"})}}},
+    "/api/v1/tenants": {
+        "post": op("Create a tenant (platform admin)", "201", json_response("Created", ref("Tenant"), LOCATION),
+                   jbody(ref("TenantCreate")), ("400", "401", "403", "409", "422", "503"), op_id="createTenant"),
+        "get": op("List tenants (platform admin)", "200", json_response("Tenants", ref("TenantPage")),
+                  errors=("400", "401", "403", "503"), params=(LIMIT, AFTER), op_id="listTenants"),
+    },
+    "/api/v1/audit": {
+        "get": op("Platform audit log (platform admin)", "200", json_response("Entries", ref("AuditEntryPage")),
+                  errors=("400", "401", "403", "503"), params=(LIMIT, AFTER), op_id="platformAudit"),
+    },
+    "/api/v1/node-types": {
+        "get": op("The node type catalog", "200", json_response("Node types", obj({"items": {"type": "array", "items": ref("NodeType")}}, ["items"])),
+                  errors=("401", "403", "503"), op_id="listNodeTypes"),
+    },
+    T: {
+        "parameters": [TENANT],
+        "get": op("Read the tenant", "200", json_response("Tenant", ref("Tenant")), errors=("401", "403", "404", "503"), op_id="getTenant"),
+        "patch": op("Rename the tenant", "200", json_response("Tenant", ref("Tenant")), jbody(ref("TenantPatch")), op_id="patchTenant"),
+    },
+}
+
+def collection(name, item, create, label, create_errors=("400", "401", "403", "404", "409", "422", "503"), created=None):
+    paths[f"{T}/{name}"] = {
+        "parameters": [TENANT],
+        "post": op(f"Create a {label}", "201", json_response("Created", ref(created or item)), jbody(ref(create)), create_errors,
+                   op_id=f"create{item}"),
+        "get": op(f"List {label}s", "200", json_response("Page", ref(item + "Page")), errors=("400", "401", "403", "404", "503"),
+                  params=(LIMIT, AFTER), op_id=f"list{item}s"),
+    }
+
+collection("users", "User", "UserCreate", "user")
+paths[f"{T}/users/{{id}}"] = {
+    "parameters": [TENANT, path_param("id", "User id")],
+    "get": op("Read a user", "200", json_response("User", ref("User")), errors=("401", "403", "404", "503"), op_id="getUser"),
+    "patch": op("Update a user (deactivating revokes their tokens)", "200", json_response("User", ref("User")), jbody(ref("UserPatch")), op_id="patchUser"),
+    "delete": op("Delete a user", "204", NO_CONTENT, errors=("401", "403", "404", "503"), op_id="deleteUser"),
+}
+collection("groups", "Group", "GroupCreate", "group")
+paths[f"{T}/groups/{{id}}"] = {
+    "parameters": [TENANT, path_param("id", "Group id")],
+    "get": op("Read a group", "200", json_response("Group", ref("Group")), errors=("401", "403", "404", "503"), op_id="getGroup"),
+    "patch": op("Rename a group or replace its members", "200", json_response("Group", ref("Group")), jbody(ref("GroupPatch")),
+                ("400", "401", "403", "404", "409", "422", "503"), op_id="patchGroup"),
+    "delete": op("Delete a group", "204", NO_CONTENT, errors=("401", "403", "404", "503"), op_id="deleteGroup"),
+}
+collection("role-bindings", "RoleBinding", "RoleBindingCreate", "role binding")
+paths[f"{T}/role-bindings/{{id}}"] = {
+    "parameters": [TENANT, path_param("id", "Role binding id")],
+    "get": op("Read a role binding", "200", json_response("Role binding", ref("RoleBinding")), errors=("401", "403", "404", "503"), op_id="getRoleBinding"),
+    "delete": op("Delete a role binding", "204", NO_CONTENT, errors=("401", "403", "404", "503"), op_id="deleteRoleBinding"),
+}
+collection("tokens", "Token", "TokenCreate", "API token", created="TokenCreated")
+paths[f"{T}/tokens/{{id}}"] = {
+    "parameters": [TENANT, path_param("id", "Token id")],
+    "get": op("Read a token's metadata", "200", json_response("Token", ref("Token")), errors=("401", "403", "404", "503"), op_id="getToken"),
+    "delete": op("Revoke a token", "204", NO_CONTENT, errors=("401", "403", "404", "503"), op_id="revokeToken"),
+}
+paths[f"{T}/audit"] = {
+    "parameters": [TENANT],
+    "get": op("Page through the tenant's audit log", "200", json_response("Entries", ref("AuditEntryPage")),
+              errors=("400", "401", "403", "404", "503"),
+              params=(LIMIT, AFTER, {"name": "action", "in": "query", "schema": STR},
+                      {"name": "principal", "in": "query", "schema": STR}, {"name": "outcome", "in": "query", "schema": STR}),
+              op_id="tenantAudit"),
+}
+paths[f"{T}/workflows"] = {
+    "parameters": [TENANT],
+    "post": op("Create a workflow (version 1); JSON, or YAML on import", "201",
+               json_response("Created", ref("Workflow"), LOCATION), jbody(ref("WorkflowCreate"), yaml=True), op_id="createWorkflow"),
+    "get": op("List workflows", "200", json_response("Page", ref("WorkflowPage")), errors=("400", "401", "403", "404", "503"),
+              params=(LIMIT, AFTER), op_id="listWorkflows"),
+}
+WF = path_param("id", "Workflow id")
+paths[f"{T}/workflows/{{id}}"] = {
+    "parameters": [TENANT, WF],
+    "get": op("Read a workflow with its current definition", "200", json_response("Workflow", ref("Workflow")),
+              errors=("401", "403", "404", "503"), op_id="getWorkflow"),
+    "put": op("Replace the definition (creates a new version)", "200", json_response("Workflow", ref("Workflow")),
+              jbody(ref("WorkflowReplace"), yaml=True), ("400", "401", "403", "404", "409", "422", "503"), op_id="replaceWorkflow"),
+    "delete": op("Delete a workflow", "204", NO_CONTENT, errors=("401", "403", "404", "503"), op_id="deleteWorkflow"),
+}
+paths[f"{T}/workflows/{{id}}/versions"] = {
+    "parameters": [TENANT, WF],
+    "get": op("List versions", "200", json_response("Versions", obj({"items": {"type": "array", "items": ref("WorkflowVersion")}}, ["items"])),
+              errors=("401", "403", "404", "503"), op_id="listWorkflowVersions"),
+}
+paths[f"{T}/workflows/{{id}}/versions/{{version}}"] = {
+    "parameters": [TENANT, WF, path_param("version", "Version number")],
+    "get": op("Read one version", "200", json_response("Version", ref("WorkflowVersion")), errors=("401", "403", "404", "503"),
+              op_id="getWorkflowVersion"),
+}
+IDEM = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "description": "The same key returns the same run"}
+run_create = op("Start a run of the current version", "201", json_response("Created", ref("Run"), LOCATION),
+                jbody(ref("RunCreate"), required=False), params=(IDEM,), op_id="startRun")
+run_create["responses"]["200"] = json_response("The run started earlier with this Idempotency-Key", ref("Run"), LOCATION)
+paths[f"{T}/workflows/{{id}}/runs"] = {
+    "parameters": [TENANT, WF],
+    "post": run_create,
+    "get": op("List runs of the workflow, newest first", "200",
+              json_response("Runs", obj({"items": {"type": "array", "items": ref("RunSummary")}}, ["items"])),
+              errors=("400", "401", "403", "404", "503"), params=(LIMIT, AFTER), op_id="listRuns"),
+}
+RUN = path_param("run", "Run id")
+for base, suffix in [(f"{T}/runs/{{run}}", ""), (f"{T}/workflows/{{id}}/runs/{{run}}", "InWorkflow")]:
+    params = [TENANT, RUN] if suffix == "" else [TENANT, WF, RUN]
+    paths[base] = {"parameters": params,
+                   "get": op("Read a run: status and per-node outputs", "200", json_response("Run", ref("Run")),
+                             errors=("401", "403", "404", "503"), op_id="getRun" + suffix)}
+    paths[base + "/events"] = {"parameters": params,
+                               "get": op("The run's event log", "200",
+                                         json_response("Events", obj({"events": {"type": "array", "items": ref("RunEvent")}}, ["events"])),
+                                         errors=("401", "403", "404", "503"), op_id="getRunEvents" + suffix)}
+
+doc = {
+    "openapi": "3.1.0",
+    "info": {"title": "Flowgate API", "version": "1.0.0",
+             "description": "Tenant-scoped, policy-governed, audited workflow API. Errors are RFC 9457 problem details."},
+    "servers": [{"url": "/"}],
+    "security": [{"bearerAuth": []}],
+    "paths": paths,
+    "components": {"schemas": schemas,
+                   "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                                      "description": "API token (fgt_... for tenants, fgp_... for platform admins)"}}},
+}
+out = pathlib.Path(__file__).resolve().parent.parent / "Sources/Gateway/Resources/openapi.json"
+out.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
+print(f"wrote {out}")
