@@ -113,20 +113,24 @@ public final class RunEngine: Service {
             logger.info("resuming unfinished runs", metadata: ["fg.runs": "\(unfinished.count)"])
         }
         for run in unfinished { queue.push(RunKey(tenant: run.tenantID, runID: run.id)) }
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for _ in 0..<max(1, configuration.maxConcurrentRuns) {
-                    group.addTask {
-                        while let key = await self.queue.pop() {
-                            await self.execute(key)
-                            self.queue.done(key)
+        // Graceful shutdown and cancellation both close the queue: workers finish the step in
+        // hand and stop; anything unfinished resumes from its log at the next start.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withDiscardingTaskGroup { group in
+                    for _ in 0..<max(1, configuration.maxConcurrentRuns) {
+                        group.addTask {
+                            while let key = await self.queue.pop() {
+                                await self.execute(key)
+                                self.queue.done(key)
+                            }
                         }
                     }
                 }
+            } onGracefulShutdown: {
+                self.queue.close()
             }
-        } onGracefulShutdown: {
-            // Runs in flight finish their current step's commit; anything unfinished resumes
-            // from its log at the next start.
+        } onCancel: {
             self.queue.close()
         }
     }

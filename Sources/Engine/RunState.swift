@@ -40,6 +40,13 @@ public struct NodeRunState: Sendable, Equatable {
     public var error: String?
     /// How many times the node was started.
     public var attempts: Int = 0
+
+    public init(status: String = "pending", outputs: [String: JSONValue] = [:], error: String? = nil, attempts: Int = 0) {
+        self.status = status
+        self.outputs = outputs
+        self.error = error
+        self.attempts = attempts
+    }
 }
 
 /// A run's state: a fold over its events, and nothing else.

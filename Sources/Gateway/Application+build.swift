@@ -19,13 +19,16 @@ public enum MetricsRegistry {
     }()
 }
 
-/// Keeps the store's background work (PostgreSQL's pool) running for the application's life.
+/// Keeps the store's background work (PostgreSQL's pool) running for the application's life
+/// and closes the database at the end. It is the first service, so the service group stops
+/// it last, after the server, the engine and the audit writer.
 struct StoreService: Service {
     let store: Store
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await store.run()
         }
+        await store.database.close()
     }
 }
 
@@ -62,9 +65,11 @@ public func prepareStorage(_ configuration: GatewayConfiguration, logger: Logger
 /// - Parameters:
 ///   - configuration: what to serve and where the data lives.
 ///   - logger: the application logger.
+///   - routes: filled with every registered API route (tests compare it with the OpenAPI document).
 ///   - onServerRunning: called with the bound port once the server listens.
 public func buildApplication(
-    _ configuration: GatewayConfiguration, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    _ configuration: GatewayConfiguration, logger: Logger, routes: RouteTable = RouteTable(),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let store = try await Store.open(storeConfiguration(configuration), logger: logger)
     let identity = IdentityService(store: store)
@@ -73,7 +78,7 @@ public func buildApplication(
         logger: logger
     )
     let auditWriter = AuditWriter(store: store, logger: logger)
-    let gateway = Gateway(store: store, identity: identity, authorizer: RoleTableAuthorizer(), engine: engine, routes: RouteTable(), logger: logger)
+    let gateway = Gateway(store: store, identity: identity, authorizer: RoleTableAuthorizer(), engine: engine, routes: routes, logger: logger)
     let router = gateway.buildRouter(auditWriter: auditWriter, maxBodyBytes: configuration.maxBodyBytes)
     return Application(
         router: router,

@@ -37,28 +37,29 @@ struct JSONBody {
         return s
     }
 
-    /// An optional string (absent or null gives `nil`).
-    func optionalString(_ key: String) throws -> String? {
+    /// An optional string: absent gives `nil`; null gives `nil` only where `nullable`.
+    func optionalString(_ key: String, nullable: Bool = false) throws -> String? {
         switch object[key] {
-        case nil, .null?: return nil
+        case nil: return nil
+        case .null? where nullable: return nil
         case .string(let s)?: return s
         case let other?: throw Problem.field(key, "must be a string, not \(other.typeName)")
         }
     }
 
-    /// An optional Boolean.
+    /// An optional Boolean (absent gives `nil`; null is refused).
     func optionalBool(_ key: String) throws -> Bool? {
         switch object[key] {
-        case nil, .null?: return nil
+        case nil: return nil
         case .bool(let b)?: return b
         case let other?: throw Problem.field(key, "must be a boolean, not \(other.typeName)")
         }
     }
 
-    /// An optional array of strings.
+    /// An optional array of strings (absent gives `nil`; null is refused).
     func optionalStrings(_ key: String) throws -> [String]? {
         switch object[key] {
-        case nil, .null?: return nil
+        case nil: return nil
         case .array(let items)?:
             return try items.map { item in
                 guard case .string(let s) = item else { throw Problem.field(key, "must be an array of strings") }

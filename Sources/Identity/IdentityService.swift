@@ -183,18 +183,7 @@ public final class IdentityService: Sendable {
 
     /// Sets a user's active flag; deactivation revokes their tokens in the same transaction.
     public func setActive(in tenant: TenantID, userID: String, active: Bool) async throws -> User {
-        let now = store.clock.nowMillis()
-        let user: User = try await store.write { db in
-            let users = UserRepository(db, tenant: tenant)
-            guard var user = try await users.get(userID) else { throw IdentityError.notFound("user") }
-            user.active = active
-            user.updatedAt = now
-            try await users.update(user)
-            if !active { _ = try await APITokenRepository(db, tenant: tenant).revokeAll(ofUser: userID, at: now) }
-            return user
-        }
-        invalidateAuthenticationCache()
-        return user
+        try await updateUser(in: tenant, userID: userID, displayName: nil, email: nil, active: active)
     }
 
     /// Deletes a user and revokes their tokens.
@@ -209,6 +198,27 @@ public final class IdentityService: Sendable {
         invalidateAuthenticationCache()
     }
 
+    /// Replaces the given fields of a user; a field that is `nil` is left as it is (to clear
+    /// display name or e-mail, pass `.some(nil)`). Deactivation revokes the user's tokens.
+    public func updateUser(in tenant: TenantID, userID: String, displayName: String??, email: String??, active: Bool?) async throws -> User {
+        if case .some(.some(let email)) = email { try Validation.email(email) }
+        if case .some(.some(let name)) = displayName { try Validation.name(name, field: "display_name") }
+        let now = store.clock.nowMillis()
+        let user: User = try await store.write { db in
+            let users = UserRepository(db, tenant: tenant)
+            guard var user = try await users.get(userID) else { throw IdentityError.notFound("user") }
+            if let displayName { user.displayName = displayName }
+            if let email { user.email = email }
+            if let active { user.active = active }
+            user.updatedAt = now
+            try await users.update(user)
+            if active == false { _ = try await APITokenRepository(db, tenant: tenant).revokeAll(ofUser: userID, at: now) }
+            return user
+        }
+        invalidateAuthenticationCache()
+        return user
+    }
+
     /// Validates and creates a group with members.
     public func createGroup(in tenant: TenantID, name: String, memberIDs: [String]) async throws -> Group {
         try Validation.name(name, field: "name")
@@ -216,8 +226,9 @@ public final class IdentityService: Sendable {
         let group = Group(tenantID: tenant, id: UUID().uuidString.lowercased(), name: name, memberIDs: Array(Set(memberIDs)).sorted(),
                           createdAt: now, updatedAt: now)
         do {
-            try await mapNotFound("member") {
-                try await self.store.write { try await GroupRepository($0, tenant: tenant).create(group) }
+            try await store.write { db in
+                try await Self.checkMembers(memberIDs, in: tenant, db)
+                try await GroupRepository(db, tenant: tenant).create(group)
             }
         } catch let error as StoreError where error.isUniqueViolation {
             throw IdentityError.conflict("a group named \"\(name)\" already exists")
@@ -225,16 +236,37 @@ public final class IdentityService: Sendable {
         return group
     }
 
-    /// Replaces a group's members.
-    public func setMembers(in tenant: TenantID, groupID: String, memberIDs: [String]) async throws -> Group {
-        try await mapNotFound("group or member") {
-            try await self.store.write { db in
+    /// Renames a group and/or replaces its members.
+    public func updateGroup(in tenant: TenantID, groupID: String, name: String?, memberIDs: [String]?) async throws -> Group {
+        if let name { try Validation.name(name, field: "name") }
+        let now = store.clock.nowMillis()
+        let group: Group
+        do {
+            group = try await store.write { db in
                 let groups = GroupRepository(db, tenant: tenant)
-                guard try await groups.get(groupID) != nil else { throw StoreError.notFound("group") }
-                try await groups.setMembers(groupID, memberIDs)
-                guard let group = try await groups.get(groupID) else { throw StoreError.notFound("group") }
+                guard try await groups.get(groupID) != nil else { throw IdentityError.notFound("group") }
+                if let name { try await groups.rename(groupID, to: name, at: now) }
+                if let memberIDs {
+                    try await Self.checkMembers(memberIDs, in: tenant, db)
+                    try await groups.setMembers(groupID, memberIDs)
+                }
+                guard let group = try await groups.get(groupID) else { throw IdentityError.notFound("group") }
                 return group
             }
+        } catch let error as StoreError where error.isUniqueViolation {
+            throw IdentityError.conflict("a group named \"\(name ?? "")\" already exists")
+        }
+        invalidateAuthenticationCache()
+        return group
+    }
+
+    /// Every member must be a user of this tenant; a missing one is invalid input (422), not a
+    /// missing resource (404), since the group itself exists.
+    private static func checkMembers(_ memberIDs: [String], in tenant: TenantID, _ db: any SQLExecutor) async throws {
+        if memberIDs.count > 10_000 { throw IdentityError.invalid("members", "at most 10,000 members") }
+        let users = UserRepository(db, tenant: tenant)
+        for id in Set(memberIDs).sorted() where try await users.get(id) == nil {
+            throw IdentityError.invalid("members", "user \"\(id)\" does not exist in this tenant")
         }
     }
 
@@ -247,11 +279,11 @@ public final class IdentityService: Sendable {
         let binding = RoleBinding(tenantID: tenant, id: UUID().uuidString.lowercased(), subjectType: subjectType,
                                   subjectID: subjectID, role: role, createdAt: store.clock.nowMillis())
         do {
-            try await mapNotFound(subjectType) {
-                try await self.store.write { try await RoleBindingRepository($0, tenant: tenant).create(binding) }
-            }
+            try await store.write { try await RoleBindingRepository($0, tenant: tenant).create(binding) }
         } catch let error as StoreError where error.isUniqueViolation {
             throw IdentityError.conflict("this role is already bound to that \(subjectType)")
+        } catch let error as StoreError where error.isNotFound {
+            throw IdentityError.invalid("subject_id", "no \(subjectType) with this id exists in this tenant")
         }
         invalidateAuthenticationCache()
         return binding

@@ -72,6 +72,12 @@ extension JSONValue {
         return nil
     }
 
+    /// An element of an array; `nil` when out of range or not an array.
+    public subscript(index: Int) -> JSONValue? {
+        if case .array(let a) = self, a.indices.contains(index) { return a[index] }
+        return nil
+    }
+
     /// The JSON type name used in error messages ("object", "string", ...).
     public var typeName: String {
         switch self {

@@ -218,9 +218,15 @@ public enum AuditLog {
             guard let head = heads[tenant] else {
                 return AuditVerification(firstBroken: (tenant, lastSeq, "chain head is missing"), entriesChecked: checked, chainsChecked: heads.count)
             }
-            if head.seq != lastSeq || head.hash != prev {
+            if head.seq > lastSeq {
                 return AuditVerification(
                     firstBroken: (tenant, lastSeq + 1, "entries after \(lastSeq) are missing (chain head is at \(head.seq))"),
+                    entriesChecked: checked, chainsChecked: heads.count
+                )
+            }
+            if head.seq != lastSeq || head.hash != prev {
+                return AuditVerification(
+                    firstBroken: (tenant, lastSeq, "the last entry does not match the chain head (appended or edited outside the log)"),
                     entriesChecked: checked, chainsChecked: heads.count
                 )
             }

@@ -78,7 +78,9 @@ public final class SQLiteDatabase: Database {
 
     public func close() async {
         for connection in connections {
-            try? await connection.close()
+            // The future-based close is not tied to task cancellation, so a database closed
+            // by a cancelled service still releases its handles.
+            try? await connection.close().get()
         }
     }
 }

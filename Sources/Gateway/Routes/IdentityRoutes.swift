@@ -52,8 +52,8 @@ extension Gateway {
             let t = try context.requireTenant()
             let body = try await JSONBody.read(request, context: context, allowed: ["user_name", "display_name", "email"])
             let user = try await identity.createUser(
-                in: t, userName: try body.string("user_name"), displayName: try body.optionalString("display_name"),
-                email: try body.optionalString("email")
+                in: t, userName: try body.string("user_name"), displayName: try body.optionalString("display_name", nullable: true),
+                email: try body.optionalString("email", nullable: true)
             )
             return Response.json(Gateway.userJSON(user), status: .created)
         }
@@ -73,20 +73,12 @@ extension Gateway {
             let t = try context.requireTenant()
             let id = try context.parameter("id")
             let body = try await JSONBody.read(request, context: context, allowed: ["display_name", "email", "active"])
-            let displayName = try body.optionalString("display_name")
-            let email = try body.optionalString("email")
-            let active = try body.optionalBool("active")
-            let now = store.clock.nowMillis()
-            var user: User = try await store.write { db in
-                let users = UserRepository(db, tenant: t)
-                guard var user = try await users.get(id) else { throw Problem.notFound("user") }
-                if body.object["display_name"] != nil { user.displayName = displayName }
-                if body.object["email"] != nil { user.email = email }
-                user.updatedAt = now
-                try await users.update(user)
-                return user
-            }
-            if let active, active != user.active { user = try await identity.setActive(in: t, userID: id, active: active) }
+            let user = try await identity.updateUser(
+                in: t, userID: id,
+                displayName: body.object["display_name"] == nil ? nil : .some(try body.optionalString("display_name", nullable: true)),
+                email: body.object["email"] == nil ? nil : .some(try body.optionalString("email", nullable: true)),
+                active: try body.optionalBool("active")
+            )
             return Response.json(Gateway.userJSON(user))
         }
         on(tenant, prefix: prefix, .delete, "users/:id", action: "user.delete", resource: .parameter(type: "User", parameter: "id")) { _, context in
@@ -117,18 +109,7 @@ extension Gateway {
             let t = try context.requireTenant()
             let id = try context.parameter("id")
             let body = try await JSONBody.read(request, context: context, allowed: ["name", "members"])
-            let name = try body.optionalString("name")
-            let members = try body.optionalStrings("members")
-            let now = store.clock.nowMillis()
-            let group: Group = try await store.write { db in
-                let groups = GroupRepository(db, tenant: t)
-                guard try await groups.get(id) != nil else { throw Problem.notFound("group") }
-                if let name { try await groups.rename(id, to: name, at: now) }
-                if let members { try await groups.setMembers(id, members) }
-                guard let group = try await groups.get(id) else { throw Problem.notFound("group") }
-                return group
-            }
-            identity.invalidateAuthenticationCache()
+            let group = try await identity.updateGroup(in: t, groupID: id, name: try body.optionalString("name"), memberIDs: try body.optionalStrings("members"))
             return Response.json(Gateway.groupJSON(group))
         }
         on(tenant, prefix: prefix, .delete, "groups/:id", action: "group.delete", resource: .parameter(type: "Group", parameter: "id")) { _, context in

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make bench`: builds in release mode and runs the benchmarks the issues ask for, printing
+# each result with the command that produced it. Record results in BENCHMARKS.md.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+cd "$ROOT"
+
+apt_ensure wrk curl
+log "building (release)"
+swift build -c release --product flowgate
+BIN="$ROOT/.build/release/flowgate"
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); date: $(date -u +%Y-%m-%dT%H:%MZ)"
+
+gateway_overhead() {
+  log "gateway: governed GET of a workflow vs /healthz (wrk, same server, same run)"
+  local data port token tenant_token wf
+  data=$(mktemp -d /tmp/flowgate-bench.XXXXXX)
+  CLEANUP_DIRS+=("$data")
+  port=$(free_port)
+  token="fgp_$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+  FLOWGATE_BOOTSTRAP_TOKEN="$token" FLOWGATE_LOG_LEVEL=warning "$BIN" serve --port "$port" --data-dir "$data" > "$data/server.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$port/readyz"
+  local api="http://127.0.0.1:$port/api/v1"
+  curl -fsS -o /dev/null -X POST "$api/tenants" -H "Authorization: Bearer $token" -d '{"slug":"bench","name":"Bench"}'
+  tenant_token=$(curl -fsS -X POST "$api/tenants/bench/tokens" -H "Authorization: Bearer $token" -d '{"name":"bench","role":"viewer"}' \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  wf=$(curl -fsS -X POST "$api/tenants/bench/workflows" -H "Authorization: Bearer $token" \
+    -d '{"name":"bench","definition":{"nodes":[{"id":"a","type":"core.set","config":{"fields":{"k":"v"}}},{"id":"b","type":"core.noop"}],"edges":[{"from":"a","to":"b"}]}}' \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  local duration=${BENCH_SECONDS:-10} conns=${BENCH_CONNECTIONS:-64}
+  local cmd_bare="wrk -t2 -c$conns -d${duration}s http://127.0.0.1:$port/healthz"
+  local cmd_gov="wrk -t2 -c$conns -d${duration}s -H 'Authorization: Bearer <viewer token>' $api/tenants/bench/workflows/$wf"
+  wrk -t2 -c"$conns" -d2s "http://127.0.0.1:$port/healthz" >/dev/null
+  local bare gov
+  bare=$(wrk -t2 -c"$conns" -d"${duration}s" "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}')
+  gov=$(wrk -t2 -c"$conns" -d"${duration}s" -H "Authorization: Bearer $tenant_token" "$api/tenants/bench/workflows/$wf" | awk '/Requests\/sec/ {print $2}')
+  local audited
+  audited=$(curl -fsS "$api/tenants/bench/audit?limit=1000&action=workflow.read" -H "Authorization: Bearer $token" \
+    | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+  echo "bare:     $cmd_bare -> $bare req/s"
+  echo "governed: $cmd_gov -> $gov req/s (audit entries written: >= $audited)"
+  python3 -c "b=float('$bare'); g=float('$gov'); print(f'ratio: governed request costs {b/g:.2f}x the bare one (goal <= 2x)')"
+}
+
+case "${1:-all}" in
+  gateway|all) gateway_overhead ;;
+esac

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make test`: installs and starts what the tests need (Debian packages, the Python peers,
+# PostgreSQL), runs the Swift test suites against SQLite and PostgreSQL, then schemathesis
+# against the live server. Every service listens on loopback and is stopped on exit.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+cd "$ROOT"
+
+apt_ensure postgresql curl ca-certificates
+venv_ensure
+start_postgres
+
+log "building (debug, with tests)"
+swift build --build-tests
+
+log "Swift test suites (SQLite and PostgreSQL)"
+FLOWGATE_REQUIRE_POSTGRES=1 FLOWGATE_REQUIRE_PEERS=1 FLOWGATE_PYTHON="$VENV/bin/python" \
+  FLOWGATE_BIN="$ROOT/.build/debug/flowgate" swift test --skip-build
+
+log "schemathesis against the live server and /openapi.json"
+"$ROOT/scripts/schemathesis.sh"
+
+log "all tests passed"
