@@ -274,6 +274,21 @@ for base, suffix in [(f"{T}/runs/{{run}}", ""), (f"{T}/workflows/{{id}}/runs/{{r
                                          json_response("Events", obj({"events": {"type": "array", "items": ref("RunEvent")}}, ["events"])),
                                          errors=("401", "403", "404", "503"), op_id="getRunEvents" + suffix)}
 
+def link(path, method, code, target_ops, params):
+    """Adds OpenAPI links from a response to the operations that use what it created, so that
+    schemathesis' stateful phase reaches real resources instead of guessing ids."""
+    response = paths[path][method]["responses"][code]
+    response["links"] = {op_id[0].upper() + op_id[1:]: {"operationId": op_id, "parameters": params} for op_id in target_ops}
+
+BY_ID = {"tenant": "$request.path.tenant", "id": "$response.body#/id"}
+link(f"{T}/users", "post", "201", ["getUser", "patchUser", "deleteUser"], BY_ID)
+link(f"{T}/groups", "post", "201", ["getGroup", "patchGroup", "deleteGroup"], BY_ID)
+link(f"{T}/role-bindings", "post", "201", ["getRoleBinding", "deleteRoleBinding"], BY_ID)
+link(f"{T}/tokens", "post", "201", ["getToken", "revokeToken"], BY_ID)
+link(f"{T}/workflows", "post", "201", ["getWorkflow", "replaceWorkflow", "deleteWorkflow", "listWorkflowVersions", "startRun", "listRuns"], BY_ID)
+RUN_LINK = {"tenant": "$request.path.tenant", "run": "$response.body#/id"}
+link(f"{T}/workflows/{{id}}/runs", "post", "201", ["getRun", "getRunEvents"], RUN_LINK)
+
 doc = {
     "openapi": "3.1.0",
     "info": {"title": "Flowgate API", "version": "1.0.0",
