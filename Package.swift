@@ -52,7 +52,7 @@ let package = Package(
         ),
         .target(
             name: "Identity",
-            dependencies: ["Store", "Secrets", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["JSON", "Store", "Secrets", "Policy", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "flowgate",
             dependencies: [
-                "Gateway",
+                "Gateway", "Policy", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -20,7 +20,8 @@ gateway_overhead() {
   CLEANUP_DIRS+=("$data")
   port=$(free_port)
   token="fgp_$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
-  FLOWGATE_BOOTSTRAP_TOKEN="$token" FLOWGATE_LOG_LEVEL=warning "$BIN" serve --port "$port" --data-dir "$data" > "$data/server.log" 2>&1 &
+  FLOWGATE_BOOTSTRAP_TOKEN="$token" FLOWGATE_LOG_LEVEL=warning "$BIN" serve --port "$port" --data-dir "$data" \
+    --tenant-requests-per-second 10000000 --principal-requests-per-second 10000000 > "$data/server.log" 2>&1 &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$port/readyz"
   local api="http://127.0.0.1:$port/api/v1"

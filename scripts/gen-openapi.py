@@ -92,6 +92,18 @@ schemas = {
                       ["seq", "at", "principal", "action", "resource", "decision", "reasons", "outcome", "status",
                        "request_id", "source_ip", "detail", "prev_hash", "hash"]),
     "Port": obj({"name": STR, "schema": {}, "description": STR}, ["name", "schema", "description"]),
+    "Quotas": obj({"tenant_requests_per_second": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                   "tenant_burst": {"type": "integer", "minimum": 1, "maximum": 10000000},
+                   "principal_requests_per_second": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                   "principal_burst": {"type": "integer", "minimum": 1, "maximum": 10000000},
+                   "max_concurrent_runs": {"type": "integer", "minimum": 1, "maximum": 10000},
+                   "max_queued_runs": {"type": "integer", "minimum": 0, "maximum": 1000000}}),
+    "QuotasUpdate": obj({"tenant_requests_per_second": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                   "tenant_burst": {"type": "integer", "minimum": 1, "maximum": 10000000},
+                   "principal_requests_per_second": {"type": "integer", "minimum": 1, "maximum": 1000000},
+                   "principal_burst": {"type": "integer", "minimum": 1, "maximum": 10000000},
+                   "max_concurrent_runs": {"type": "integer", "minimum": 1, "maximum": 10000},
+                   "max_queued_runs": {"type": "integer", "minimum": 0, "maximum": 1000000}}, additional=False),
     "NodeType": obj({"name": STR, "title": STR, "category": STR, "description": STR,
                      "inputs": {"type": "array", "items": ref("Port")}, "outputs": {"type": "array", "items": ref("Port")},
                      "config_schema": {"type": "object"}},
@@ -118,12 +130,13 @@ ERRORS = {
     "409": problem("Conflict with existing data (taken name, stale version)"),
     "413": problem("Body larger than the configured limit"),
     "422": problem("Well-formed but invalid input; `errors` names each field, node or edge"),
+    "429": problem("A quota is used up; see Retry-After and the RateLimit-* headers"),
     "503": problem("Storage unavailable"),
 }
 
 def op(summary, ok_code, ok, body=None, errors=("400", "401", "403", "404", "422", "503"), params=(), op_id=None):
     responses = {ok_code: ok}
-    for code in errors:
+    for code in tuple(errors) + ("429",):
         responses[code] = ERRORS[code]
     o = {"summary": summary, "operationId": op_id, "responses": responses}
     if params:
@@ -224,6 +237,12 @@ paths[f"{T}/audit"] = {
               params=(LIMIT, AFTER, {"name": "action", "in": "query", "schema": STR},
                       {"name": "principal", "in": "query", "schema": STR}, {"name": "outcome", "in": "query", "schema": STR}),
               op_id="tenantAudit"),
+}
+paths[f"{T}/quotas"] = {
+    "parameters": [TENANT],
+    "get": op("The tenant's quotas", "200", json_response("Quotas", ref("Quotas")), errors=("401", "403", "404", "503"), op_id="getQuotas"),
+    "put": op("Set the tenant's quotas (platform admin)", "200", json_response("Quotas", ref("Quotas")), jbody(ref("QuotasUpdate")),
+              op_id="putQuotas"),
 }
 paths[f"{T}/workflows"] = {
     "parameters": [TENANT],

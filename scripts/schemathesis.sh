@@ -13,6 +13,7 @@ CLEANUP_DIRS+=("$data")
 port=$(free_port)
 token="fgp_$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
 FLOWGATE_BOOTSTRAP_TOKEN="$token" "$ROOT/.build/debug/flowgate" serve --host 127.0.0.1 --port "$port" \
+  --tenant-requests-per-second 100000 --principal-requests-per-second 100000 \
   --data-dir "$data" > "$data/server.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$port/readyz"

@@ -1,6 +1,7 @@
 import JSON
 import Logging
 import Metrics
+import Policy
 import ServiceLifecycle
 import Store
 
@@ -22,7 +23,7 @@ public struct RunEngineConfiguration: Sendable {
 
 /// Why a run could not be started.
 public struct RunError: Error, Sendable, CustomStringConvertible {
-    private enum Code: Sendable { case notFound, invalid }
+    private enum Code: Sendable { case notFound, invalid, quota }
     private let code: Code
     public let message: String
     private init(_ code: Code, _ message: String) {
@@ -33,7 +34,13 @@ public struct RunError: Error, Sendable, CustomStringConvertible {
     public static func notFound(_ what: String) -> RunError { .init(.notFound, "\(what) not found") }
     /// The workflow or its input cannot be run.
     public static func invalid(_ message: String) -> RunError { .init(.invalid, message) }
+    /// The tenant's queue of waiting runs is full.
+    public static func queueFull(_ limit: Int) -> RunError {
+        .init(.quota, "the tenant already has \(limit) runs waiting; retry later or raise max_queued_runs")
+    }
     public var isNotFound: Bool { code == .notFound }
+    /// Whether a quota refused the run.
+    public var isQuota: Bool { code == .quota }
     public var description: String { message }
 }
 
@@ -50,12 +57,18 @@ public final class RunEngine: Service {
     let configuration: RunEngineConfiguration
     let logger: Logger
     private let queue = RunQueue()
+    /// Each tenant's quotas (concurrent and queued runs).
+    let quotas: @Sendable (TenantID) async -> TenantQuotas
 
-    public init(store: Store, registry: NodeTypeRegistry = .builtIn, configuration: RunEngineConfiguration = .init(), logger: Logger) {
+    public init(
+        store: Store, registry: NodeTypeRegistry = .builtIn, configuration: RunEngineConfiguration = .init(), logger: Logger,
+        quotas: @escaping @Sendable (TenantID) async -> TenantQuotas = { _ in .defaults }
+    ) {
         self.store = store
         self.registry = registry
         self.configuration = configuration
         self.logger = logger
+        self.quotas = quotas
     }
 
     // MARK: Starting runs
@@ -67,6 +80,11 @@ public final class RunEngine: Service {
     ) async throws -> (run: RunRecord, created: Bool) {
         if input.serializedBytes().count > configuration.maxInputBytes {
             throw RunError.invalid("run input is larger than \(configuration.maxInputBytes) bytes")
+        }
+        let limits = await quotas(tenant)
+        if queue.queued(tenant) >= limits.maxQueuedRuns {
+            Counter(label: "flowgate_quota_rejections_total", dimensions: [("quota", "queued_runs")]).increment()
+            throw RunError.queueFull(limits.maxQueuedRuns)
         }
         let now = store.clock.nowMillis()
         let runID = UUIDv7.generate(millis: now)
@@ -88,7 +106,7 @@ public final class RunEngine: Service {
         }
         if result.created {
             Counter(label: "flowgate_runs_started_total").increment()
-            queue.push(RunKey(tenant: tenant, runID: result.run.id))
+            queue.push(RunKey(tenant: tenant, runID: result.run.id), concurrencyCap: limits.maxConcurrentRuns)
         }
         return result
     }
@@ -103,6 +121,11 @@ public final class RunEngine: Service {
         }
     }
 
+    /// Runs of `tenant` waiting for a slot, and executing.
+    public func load(of tenant: TenantID) -> (queued: Int, executing: Int) {
+        (queue.queued(tenant), queue.executing(tenant))
+    }
+
     // MARK: Service
 
     /// Resumes runs left unfinished by an earlier process, then executes queued runs until
@@ -112,7 +135,9 @@ public final class RunEngine: Service {
         if !unfinished.isEmpty {
             logger.info("resuming unfinished runs", metadata: ["fg.runs": "\(unfinished.count)"])
         }
-        for run in unfinished { queue.push(RunKey(tenant: run.tenantID, runID: run.id)) }
+        for run in unfinished {
+            queue.push(RunKey(tenant: run.tenantID, runID: run.id), concurrencyCap: await quotas(run.tenantID).maxConcurrentRuns)
+        }
         // Graceful shutdown and cancellation both close the queue: workers finish the step in
         // hand and stop; anything unfinished resumes from its log at the next start.
         await withTaskCancellationHandler {

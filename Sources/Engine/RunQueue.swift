@@ -15,33 +15,60 @@ final class RunQueue: Sendable {
         var present: Set<RunEngine.RunKey> = []
         var waiters: [CheckedContinuation<RunEngine.RunKey?, Never>] = []
         var closed = false
+        /// Runs executing per tenant, and each tenant's cap on that.
+        var active: [TenantID: Int] = [:]
+        var caps: [TenantID: Int] = [:]
 
+        /// The next run of the next tenant in turn that is below its concurrency cap.
         mutating func take() -> RunEngine.RunKey? {
+            var skipped: [TenantID] = []
+            defer { rotation.append(contentsOf: skipped) }
             while !rotation.isEmpty {
                 let tenant = rotation.removeFirst()
                 guard var lane = lanes[tenant], !lane.isEmpty else { continue }
+                if active[tenant, default: 0] >= caps[tenant, default: Int.max] {
+                    skipped.append(tenant)
+                    continue
+                }
                 let key = lane.removeFirst()
                 lanes[tenant] = lane.isEmpty ? nil : lane
                 if !lane.isEmpty { rotation.append(tenant) }
+                active[tenant, default: 0] += 1
                 return key
             }
             return nil
+        }
+
+        /// Hands queued runs to waiting workers while caps allow.
+        mutating func dispatch() -> [(CheckedContinuation<RunEngine.RunKey?, Never>, RunEngine.RunKey)] {
+            var handed: [(CheckedContinuation<RunEngine.RunKey?, Never>, RunEngine.RunKey)] = []
+            while !waiters.isEmpty, let key = take() {
+                handed.append((waiters.removeFirst(), key))
+            }
+            return handed
         }
     }
 
     private let state = Mutex(State())
 
-    /// Adds a run unless it is already queued or executing.
-    func push(_ key: RunEngine.RunKey) {
-        let waiter: CheckedContinuation<RunEngine.RunKey?, Never>? = state.withLock { s in
-            guard !s.closed, s.present.insert(key).inserted else { return nil }
-            if !s.waiters.isEmpty { return s.waiters.removeFirst() }
+    /// Adds a run unless it is already queued or executing. `concurrencyCap` is the tenant's
+    /// current limit on runs executing at once.
+    func push(_ key: RunEngine.RunKey, concurrencyCap: Int = .max) {
+        let handed = state.withLock { s -> [(CheckedContinuation<RunEngine.RunKey?, Never>, RunEngine.RunKey)] in
+            s.caps[key.tenant] = max(1, concurrencyCap)
+            guard !s.closed, s.present.insert(key).inserted else { return [] }
             if s.lanes[key.tenant, default: []].isEmpty { s.rotation.append(key.tenant) }
             s.lanes[key.tenant, default: []].append(key)
-            return nil
+            return s.dispatch()
         }
-        waiter?.resume(returning: key)
+        for (waiter, key) in handed { waiter.resume(returning: key) }
     }
+
+    /// How many runs of `tenant` wait (not counting those executing).
+    func queued(_ tenant: TenantID) -> Int { state.withLock { $0.lanes[tenant]?.count ?? 0 } }
+
+    /// How many runs of `tenant` are executing.
+    func executing(_ tenant: TenantID) -> Int { state.withLock { $0.active[tenant] ?? 0 } }
 
     /// The next run, taking tenants in turn; `nil` once closed.
     func pop() async -> RunEngine.RunKey? {
@@ -56,9 +83,14 @@ final class RunQueue: Sendable {
         }
     }
 
-    /// Marks a run as no longer executing.
+    /// Marks a run as no longer executing, which may free a slot for a waiting run.
     func done(_ key: RunEngine.RunKey) {
-        _ = state.withLock { $0.present.remove(key) }
+        let handed = state.withLock { s -> [(CheckedContinuation<RunEngine.RunKey?, Never>, RunEngine.RunKey)] in
+            s.present.remove(key)
+            s.active[key.tenant] = max(0, s.active[key.tenant, default: 1] - 1)
+            return s.dispatch()
+        }
+        for (waiter, key) in handed { waiter.resume(returning: key) }
     }
 
     /// How many runs wait.

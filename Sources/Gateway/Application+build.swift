@@ -73,13 +73,14 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let store = try await Store.open(storeConfiguration(configuration), logger: logger)
     let identity = IdentityService(store: store)
+    let quotas = QuotaBook(identity: identity, defaults: configuration.quotas)
     let engine = RunEngine(
         store: store, registry: .builtIn, configuration: RunEngineConfiguration(maxConcurrentRuns: configuration.maxConcurrentRuns),
-        logger: logger
+        logger: logger, quotas: { tenant in (try? await quotas.quotas(for: tenant)) ?? configuration.quotas }
     )
     let auditWriter = AuditWriter(store: store, logger: logger)
     let gateway = Gateway(store: store, identity: identity, authorizer: RoleTableAuthorizer(), engine: engine, routes: routes, logger: logger)
-    let router = gateway.buildRouter(auditWriter: auditWriter, maxBodyBytes: configuration.maxBodyBytes)
+    let router = gateway.buildRouter(auditWriter: auditWriter, quotas: quotas, maxBodyBytes: configuration.maxBodyBytes)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flowgate"),
@@ -91,7 +92,7 @@ public func buildApplication(
 
 extension Gateway {
     /// The router with the whole request pipeline.
-    func buildRouter(auditWriter: AuditWriter, maxBodyBytes: Int) -> Router<FlowgateRequestContext> {
+    func buildRouter(auditWriter: AuditWriter, quotas: QuotaBook, maxBodyBytes: Int) -> Router<FlowgateRequestContext> {
         let router = Router(context: FlowgateRequestContext.self)
         router.add(middleware: RequestSetupMiddleware(maxBodyBytes: maxBodyBytes))
         router.add(middleware: MetricsMiddleware())
@@ -101,12 +102,14 @@ extension Gateway {
         let api = router.group("api/v1")
             .add(middleware: AuthenticationMiddleware(identity: identity))
             .add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock))
+            .add(middleware: RateLimitMiddleware(limiter: RateLimiter(), quotas: quotas))
         let tenant = api.group("tenants/:tenant").add(middleware: TenantMiddleware(identity: identity))
         addTenantRoutes(api: api, tenant: tenant)
         addIdentityRoutes(tenant: tenant)
         addWorkflowRoutes(api: api, tenant: tenant)
         addRunRoutes(tenant: tenant)
         addAuditRoutes(api: api, tenant: tenant)
+        addQuotaRoutes(tenant: tenant, defaults: quotas.defaults)
         return router
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import Policy
 
 /// Everything `flowgate serve` can be told. Environment variables are read by the executable,
 /// never here.
@@ -17,6 +18,8 @@ public struct GatewayConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// Runs executed at once. Default: 8.
     public var maxConcurrentRuns: Int
+    /// Quotas of tenants that set none. Default: ``TenantQuotas/defaults``.
+    public var quotas: TenantQuotas
 
     /// - Parameters:
     ///   - host: listen address (default 127.0.0.1).
@@ -28,8 +31,9 @@ public struct GatewayConfiguration: Sendable {
     ///   - maxConcurrentRuns: runs executed at once (default 8).
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./.flowgate", databaseURL: String? = nil,
-        bootstrapToken: String? = nil, maxBodyBytes: Int = 1 << 20, maxConcurrentRuns: Int = 8
+        bootstrapToken: String? = nil, maxBodyBytes: Int = 1 << 20, maxConcurrentRuns: Int = 8, quotas: TenantQuotas = .defaults
     ) {
+        self.quotas = quotas
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory

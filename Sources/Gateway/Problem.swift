@@ -2,6 +2,7 @@ import Engine
 import Hummingbird
 import Identity
 import JSON
+import Policy
 import Store
 
 /// An RFC 9457 problem: every error answer of the API has this shape
@@ -96,7 +97,12 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
             if error.isNotFound { return notFound(error.message.replacingOccurrences(of: " not found", with: "")) }
             if error.isConflict { return conflict(error.message) }
             return field(error.field ?? "body", error.message)
+        case let error as QuotaError:
+            return unprocessable(error.description)
         case let error as RunError:
+            if error.isQuota {
+                return Problem(.tooManyRequests, kind: "quota", title: "Quota exceeded", detail: error.message, headers: [.retryAfter: "1"])
+            }
             return error.isNotFound ? notFound(error.message.replacingOccurrences(of: " not found", with: "")) : unprocessable(error.message)
         case let error as StoreError:
             if error.isNotFound { return notFound(error.message.replacingOccurrences(of: " not found", with: "")) }

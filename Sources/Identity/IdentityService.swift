@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Policy
 import Store
 import Synchronization
@@ -128,6 +129,21 @@ public final class IdentityService: Sendable {
         renamed.name = name
         let updated = renamed
         try await store.write { try await TenantRepository($0).update(updated) }
+        tenantCache.withLock { $0.removeAll() }
+        return updated
+    }
+
+    /// Changes a tenant's settings object and forgets cached tenants.
+    public func updateSettings(of tenant: Tenant, _ mutate: @Sendable (inout [String: JSONValue]) -> Void) async throws -> Tenant {
+        let updated: Tenant = try await store.write { db in
+            let tenants = TenantRepository(db)
+            guard var current = try await tenants.get(tenant.id) else { throw IdentityError.notFound("tenant") }
+            var settings = (try? JSONValue.parse(current.settings))?.objectValue ?? [:]
+            mutate(&settings)
+            current.settings = JSONValue.object(settings).serialized()
+            try await tenants.update(current)
+            return current
+        }
         tenantCache.withLock { $0.removeAll() }
         return updated
     }

@@ -18,14 +18,14 @@ public struct RoleTableAuthorizer: Authorizer {
             "token.create", "token.read", "token.list", "token.revoke",
         ]
         let authoring: Set<String> = ["workflow.create", "workflow.update", "workflow.delete", "workflow.run"]
-        let admin = readActions.union(identity).union(authoring).union(["audit.read"])
+        let admin = readActions.union(identity).union(authoring).union(["audit.read", "quota.read"])
         return [
             "owner": admin.union(["tenant.update"]),
             "admin": admin,
             "editor": readActions.union(authoring),
             "operator": readActions.union(["workflow.run"]),
             "viewer": readActions,
-            "auditor": readActions.union(["audit.read"]),
+            "auditor": readActions.union(["audit.read", "quota.read"]),
         ]
     }()
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gateway
 import Logging
+import Policy
 import Store
 
 /// The `flowgate` command: parses arguments and hands over to the Gateway module.
@@ -51,11 +52,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes: Int = 1 << 20
 
+    @Option(help: "Default requests per second of all a tenant's principals together (burst: twice as many).")
+    var tenantRequestsPerSecond: Int = TenantQuotas.defaults.tenantRate.rate
+
+    @Option(help: "Default requests per second of one principal (burst: twice as many).")
+    var principalRequestsPerSecond: Int = TenantQuotas.defaults.principalRate.rate
+
     func run() async throws {
         let logger = makeLogger("flowgate")
+        var quotas = TenantQuotas.defaults
+        quotas.tenantRate = RateLimit(rate: tenantRequestsPerSecond, burst: 2 * tenantRequestsPerSecond)
+        quotas.principalRate = RateLimit(rate: principalRequestsPerSecond, burst: 2 * principalRequestsPerSecond)
         let configuration = GatewayConfiguration(
             host: host, port: port, dataDirectory: storage.dataDir, databaseURL: storage.resolvedDatabaseURL,
-            bootstrapToken: ProcessInfo.processInfo.environment["FLOWGATE_BOOTSTRAP_TOKEN"], maxBodyBytes: maxBodyBytes
+            bootstrapToken: ProcessInfo.processInfo.environment["FLOWGATE_BOOTSTRAP_TOKEN"], maxBodyBytes: maxBodyBytes,
+            quotas: quotas
         )
         if let token = try await prepareStorage(configuration, logger: logger) {
             // Shown once, on the terminal, never in the log stream.

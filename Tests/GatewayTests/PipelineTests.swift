@@ -114,3 +114,38 @@ import Testing
         #expect(documented.subtracting(registered).isEmpty, "documented but not served: \(documented.subtracting(registered).sorted())")
     }
 }
+
+@Suite struct QuotaTests {
+    @Test func rateLimitedTokensGet429WithHeadersAndAreAudited() async throws {
+        try await TestGateway.with { api in
+            _ = try await api.post("/api/v1/tenants", ["slug": "acme", "name": "Acme"])
+            let owner = api.with(token: try await api.post("/api/v1/tenants/acme/tokens", ["name": "o", "role": "owner"]).json["token"]?.stringValue)
+            // Tenants cannot raise their own limits.
+            #expect(try await owner.put("/api/v1/tenants/acme/quotas", ["principal_requests_per_second": 1000]).status == 403)
+            let set = try await api.put("/api/v1/tenants/acme/quotas", ["principal_requests_per_second": 1, "principal_burst": 2])
+            #expect(set.status == 200)
+            #expect(set.json["principal_burst"] == 2)
+            #expect(try await api.put("/api/v1/tenants/acme/quotas", ["principal_burst": 0]).status == 422)
+            let viewer = api.with(token: try await owner.post("/api/v1/tenants/acme/tokens", ["name": "v", "role": "viewer"]).json["token"]?.stringValue)
+            let first = try await viewer.get("/api/v1/tenants/acme/workflows")
+            #expect(first.status == 200)
+            #expect(first.header("ratelimit-limit") == "2")
+            #expect(first.header("ratelimit-remaining") == "1")
+            #expect(try await viewer.get("/api/v1/tenants/acme/workflows").status == 200)
+            let refused = try await viewer.get("/api/v1/tenants/acme/workflows")
+            #expect(refused.status == 429)
+            #expect(refused.header("retry-after") == "1")
+            #expect(refused.header("ratelimit-remaining") == "0")
+            #expect(refused.header("content-type") == "application/problem+json")
+            // Other principals are unaffected.
+            // (The platform admin reads: the owner token is under the same tight quota now.)
+            #expect(try await api.get("/api/v1/tenants/acme/quotas").json["principal_burst"] == 2)
+            let audit = try await api.get("/api/v1/tenants/acme/audit?outcome=throttled").json["items"]?.arrayValue ?? []
+            #expect(audit.count == 1)
+            #expect(audit.first?["reasons"] == ["quota:principal-rate"])
+            let metrics = try await api.get("/metrics").text
+            #expect(metrics.contains(#"flowgate_quota_limit{tenant="acme",quota="principal_burst"} 2"#))
+            #expect(metrics.contains("flowgate_quota_rejections_total"))
+        }
+    }
+}
