@@ -47,7 +47,13 @@ let package = Package(
         .target(name: "Policy", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .target(
             name: "Secrets",
-            dependencies: ["Store", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "JSON", "Store",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -102,7 +108,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"], swiftSettings: swiftSettings),
-        .testTarget(name: "SecretsTests", dependencies: ["Secrets"], swiftSettings: swiftSettings),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(

@@ -54,16 +54,29 @@ public struct NodeContext: Sendable {
     public var runID: String
     public var nodeID: String
     public var traceID: String
+    /// This step's span id (16 hex digits), for outbound `traceparent`.
+    public var spanID: String
     /// Deterministic key for outbound side effects: the same (run, node, item) gives the same
     /// key on every attempt, so a receiver can deduplicate a resumed step.
     public var idempotencyKey: String
     public var logger: Logger
 }
 
-/// A failure of a node's execution, with a message safe to store in run data.
+/// A failure of a node's execution, with a message safe to store in run data (after
+/// redaction). Retryable failures (network errors, 5xx) may be retried by the engine.
 public struct NodeError: Error, Sendable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public var isRetryable: Bool
+    public init(_ message: String) {
+        self.message = message
+        self.isRetryable = false
+    }
+    /// A failure worth retrying.
+    public static func retryable(_ message: String) -> NodeError {
+        var error = NodeError(message)
+        error.isRetryable = true
+        return error
+    }
     public var description: String { message }
 }
 
@@ -94,5 +107,5 @@ public struct NodeTypeRegistry: Sendable {
     public var descriptors: [NodeTypeDescriptor] { types.values.map(\.descriptor).sorted { $0.name < $1.name } }
 
     /// The types every deployment has.
-    public static let builtIn = NodeTypeRegistry([ManualTriggerNode(), SetNode(), NoopNode()])
+    public static let builtIn = NodeTypeRegistry([ManualTriggerNode(), SetNode(), NoopNode(), LogNode(), FailNode(), HTTPRequestNode()])
 }

@@ -1,7 +1,9 @@
+import Foundation
 import JSON
 import Logging
 import Metrics
 import Policy
+import Secrets
 import ServiceLifecycle
 import Store
 
@@ -59,16 +61,26 @@ public final class RunEngine: Service {
     private let queue = RunQueue()
     /// Each tenant's quotas (concurrent and queued runs).
     let quotas: @Sendable (TenantID) async -> TenantQuotas
+    /// Decides node use and secret use for every step.
+    let authorizer: any Authorizer
+    /// Resolves `{{ secrets.name }}` at execution time; without it, such references fail the step.
+    let secrets: (any SecretResolving)?
+    /// The process-wide redactor (also used by logging); each run adds its own on top.
+    let redactor: Redactor
 
     public init(
         store: Store, registry: NodeTypeRegistry = .builtIn, configuration: RunEngineConfiguration = .init(), logger: Logger,
-        quotas: @escaping @Sendable (TenantID) async -> TenantQuotas = { _ in .defaults }
+        quotas: @escaping @Sendable (TenantID) async -> TenantQuotas = { _ in .defaults },
+        authorizer: any Authorizer = RoleTableAuthorizer(), secrets: (any SecretResolving)? = nil, redactor: Redactor? = nil
     ) {
         self.store = store
         self.registry = registry
         self.configuration = configuration
         self.logger = logger
         self.quotas = quotas
+        self.authorizer = authorizer
+        self.secrets = secrets
+        self.redactor = redactor ?? secrets?.redactor ?? Redactor()
     }
 
     // MARK: Starting runs
@@ -76,8 +88,9 @@ public final class RunEngine: Service {
     /// Records a new run of the workflow's current version and queues it. With an idempotency
     /// key that was used before for this workflow, returns that run instead of a new one.
     public func startRun(
-        tenant: TenantID, workflowID: String, input: JSONValue, idempotencyKey: String?, createdBy: String, traceID: String
+        tenant: TenantID, workflowID: String, input: JSONValue, idempotencyKey: String?, principal: PrincipalInfo, traceID: String
     ) async throws -> (run: RunRecord, created: Bool) {
+        let createdBy = principal.entity.description
         if input.serializedBytes().count > configuration.maxInputBytes {
             throw RunError.invalid("run input is larger than \(configuration.maxInputBytes) bytes")
         }
@@ -99,7 +112,10 @@ public final class RunEngine: Service {
             let runs = RunRepository(db, tenant: tenant)
             let outcome = try await runs.create(record)
             if outcome.created {
-                let data: JSONValue = ["input": input, "workflow_version": .int(workflow.currentVersion), "trace_id": .string(traceID)]
+                let data: JSONValue = [
+                    "input": input, "workflow_version": .int(workflow.currentVersion), "trace_id": .string(traceID),
+                    "principal": RunPrincipal.json(principal),
+                ]
                 try await runs.append(runID, [(RunEventType.runCreated.rawValue, nil, now, data.serialized())])
             }
             return outcome
@@ -202,6 +218,7 @@ public final class RunEngine: Service {
             state.apply(try await append(key, .runStarted, status: .running))
         }
         let order = WorkflowValidator.topologicalOrder(definition).order
+        let runRedactor = Redactor()
         var incoming: [String: [WorkflowDefinition.Edge]] = [:]
         for edge in definition.edges { incoming[edge.to.node, default: []].append(edge) }
 
@@ -214,18 +231,22 @@ public final class RunEngine: Service {
             let input = Self.inputs(for: nodeID, edges: incoming[nodeID] ?? [], state: state)
             let attempt = (state.nodes[nodeID]?.attempts ?? 0) + 1
             state.apply(try await append(key, .stepStarted, node: nodeID, data: ["attempt": .int(Int64(attempt))]))
+            var spanGenerator = SystemRandomNumberGenerator()
             let context = NodeContext(
                 tenant: key.tenant.rawValue, runID: key.runID, nodeID: nodeID, traceID: run.traceID,
+                spanID: String(format: "%016llx", UInt64.random(in: 1 ... .max, using: &spanGenerator)),
                 idempotencyKey: "\(key.runID):\(nodeID):0", logger: logger
             )
             let started = ContinuousClock.now
             do {
-                let outputs = try await type.execute(config: node.config, input: input, context: context)
+                let config = try await prepare(node, run: run, state: state, key: key, redactor: runRedactor)
+                let outputs = try await type.execute(config: config, input: input, context: context)
                 Timer(label: "flowgate_step_duration_seconds", dimensions: [("node_type", node.type)], preferredDisplayUnit: .seconds)
                     .record(duration: ContinuousClock.now - started)
-                state.apply(try await append(key, .stepSucceeded, node: nodeID, data: ["outputs": .object(outputs)]))
+                let redacted = redactor.redact(runRedactor.redact(JSONValue.object(outputs)))
+                state.apply(try await append(key, .stepSucceeded, node: nodeID, data: ["outputs": redacted]))
             } catch {
-                let message = (error as? NodeError)?.message ?? "\(error)"
+                let message = redactor.redact(runRedactor.redact((error as? NodeError)?.message ?? Self.describe(error)))
                 state.apply(try await append(key, .stepFailed, node: nodeID, data: ["error": .string(message), "attempt": .int(Int64(attempt))]))
                 try await finish(key, run: run, &state, failure: message, node: nodeID)
                 return
@@ -245,6 +266,64 @@ public final class RunEngine: Service {
         if let failure { data = ["error": .string(failure), "node": node.map(JSONValue.string) ?? .null] }
         state.apply(try await append(key, failure == nil ? .runSucceeded : .runFailed, data: data, status: status, audit: audit))
         Counter(label: "flowgate_runs_total", dimensions: [("status", status.rawValue)]).increment()
+    }
+
+    /// Decides whether the run's principal may use this node type and each secret the node's
+    /// config refers to, resolves those secrets and returns the config with them substituted.
+    /// The substituted config lives only for the call; it is never stored.
+    func prepare(_ node: WorkflowDefinition.Node, run: RunRecord, state: RunState, key: RunKey, redactor runRedactor: Redactor) async throws -> JSONValue {
+        let principal = RunPrincipal.info(state.principal, fallback: run.createdBy, tenant: key.tenant.rawValue)
+        let context: [String: JSONValue] = ["workflow": .string(run.workflowID), "run": .string(run.id)]
+        let nodeDecision = authorizer.authorize(AuthorizationRequest(
+            principal: principal, action: "node.execute",
+            resource: ResourceInfo(entity: EntityRef("NodeType", node.type), tenant: key.tenant.rawValue), context: context
+        ))
+        if !nodeDecision.isAllowed {
+            try await auditDenial(key, run: run, action: "node.execute", resource: EntityRef("NodeType", node.type), decision: nodeDecision)
+            throw NodeError("the run's principal is not allowed to use node type \(node.type)")
+        }
+        let names = SecretReferences.names(in: node.config)
+        if names.isEmpty { return node.config }
+        guard let secrets else { throw NodeError("this node refers to secrets, but no secret store is configured") }
+        var values: [String: String] = [:]
+        for name in names {
+            let resolved: (id: String, workflowIDs: [String]?, value: SecretValue)
+            do {
+                resolved = try await secrets.resolveSecret(in: key.tenant, name: name)
+            } catch let error as SecretsError {
+                throw NodeError(error.isNotFound ? "secret \"\(name)\" does not exist" : "secret \"\(name)\": \(error.message)")
+            } catch let error as VaultError {
+                throw NodeError.retryable("secret \"\(name)\": \(error.message)")
+            }
+            let resource = ResourceInfo(
+                entity: EntityRef("Secret", resolved.id), tenant: key.tenant.rawValue,
+                attributes: ["name": .string(name), "workflows": resolved.workflowIDs.map { .array($0.map(JSONValue.string)) } ?? .null]
+            )
+            let decision = authorizer.authorize(AuthorizationRequest(principal: principal, action: "secret.use", resource: resource, context: context))
+            if !decision.isAllowed {
+                try await auditDenial(key, run: run, action: "secret.use", resource: resource.entity, decision: decision)
+                throw NodeError("the run may not use secret \"\(name)\"")
+            }
+            runRedactor.register(resolved.value.plaintext)
+            values[name] = resolved.value.plaintext
+        }
+        return SecretReferences.substitute(node.config, values)
+    }
+
+    private func auditDenial(_ key: RunKey, run: RunRecord, action: String, resource: EntityRef, decision: Decision) async throws {
+        let record = AuditRecord(
+            tenant: key.tenant, at: store.clock.nowMillis(), principal: run.createdBy, action: action, resource: resource.description,
+            decision: "deny", reasons: decision.reasons + decision.errors.map { "error:\($0)" }, outcome: "denied", status: 0,
+            requestID: run.id, sourceIP: "", detail: ["run": .string(run.id), "workflow": .string(run.workflowID)]
+        )
+        try await store.write { try await AuditLog.append([record], in: $0) }
+    }
+
+    /// A description of an unexpected error that names its kind, not its contents.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? SecretsError { return error.message }
+        if let error = error as? VaultError { return error.message }
+        return "internal error (\(type(of: error)))"
     }
 
     /// The values arriving on each input port of a node. A node without incoming edges gets

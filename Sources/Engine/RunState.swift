@@ -1,4 +1,5 @@
 import JSON
+import Policy
 import Store
 
 /// The kinds of event in a run's log.
@@ -55,6 +56,8 @@ public struct RunState: Sendable, Equatable {
     public var input: JSONValue = .null
     public var nodes: [String: NodeRunState] = [:]
     public var error: String?
+    /// Who started the run, as recorded in `RunCreated` (for step authorization).
+    public var principal: JSONValue = .null
     /// Sequence number of the last event folded in.
     public var lastSeq: Int64 = 0
 
@@ -75,6 +78,7 @@ public struct RunState: Sendable, Equatable {
         case .runCreated:
             status = .queued
             input = data["input"] ?? .null
+            principal = data["principal"] ?? .null
         case .runStarted:
             status = .running
         case .stepStarted:
@@ -98,5 +102,30 @@ public struct RunState: Sendable, Equatable {
         default:
             break
         }
+    }
+}
+
+/// The run's principal as recorded in its log, so that steps are authorized as the principal
+/// that started the run, with the roles it had then.
+public enum RunPrincipal {
+    static func json(_ p: PrincipalInfo) -> JSONValue {
+        [
+            "type": .string(p.entity.type), "id": .string(p.entity.id), "tenant": p.tenant.map(JSONValue.string) ?? .null,
+            "roles": .array(p.roles.sorted().map(JSONValue.string)), "groups": .array(p.groups.sorted().map(JSONValue.string)),
+            "platform_admin": .bool(p.isPlatformAdmin),
+        ]
+    }
+
+    static func info(_ json: JSONValue, fallback: String, tenant: String) -> PrincipalInfo {
+        guard let type = json["type"]?.stringValue, let id = json["id"]?.stringValue else {
+            // A run without a recorded principal (older log) acts with no roles.
+            return PrincipalInfo(entity: EntityRef("Unknown", fallback), tenant: tenant, roles: [])
+        }
+        return PrincipalInfo(
+            entity: EntityRef(type, id), tenant: json["tenant"]?.stringValue,
+            roles: Set((json["roles"]?.arrayValue ?? []).compactMap(\.stringValue)),
+            groups: Set((json["groups"]?.arrayValue ?? []).compactMap(\.stringValue)),
+            isPlatformAdmin: json["platform_admin"]?.boolValue ?? false
+        )
     }
 }

@@ -17,13 +17,14 @@ public struct RoleTableAuthorizer: Authorizer {
             "role_binding.create", "role_binding.read", "role_binding.list", "role_binding.delete",
             "token.create", "token.read", "token.list", "token.revoke",
         ]
-        let authoring: Set<String> = ["workflow.create", "workflow.update", "workflow.delete", "workflow.run"]
-        let admin = readActions.union(identity).union(authoring).union(["audit.read", "quota.read"])
+        let authoring: Set<String> = ["workflow.create", "workflow.update", "workflow.delete", "workflow.run", "node.execute", "secret.use"]
+        let secrets: Set<String> = ["secret.create", "secret.read", "secret.list", "secret.update", "secret.delete", "secret.rotate"]
+        let admin = readActions.union(identity).union(authoring).union(secrets).union(["audit.read", "quota.read"])
         return [
             "owner": admin.union(["tenant.update"]),
             "admin": admin,
-            "editor": readActions.union(authoring),
-            "operator": readActions.union(["workflow.run"]),
+            "editor": readActions.union(authoring).union(["secret.list", "secret.read"]),
+            "operator": readActions.union(["workflow.run", "node.execute", "secret.use"]),
             "viewer": readActions,
             "auditor": readActions.union(["audit.read", "quota.read"]),
         ]
@@ -56,6 +57,11 @@ public struct RoleTableAuthorizer: Authorizer {
                 return Decision(isAllowed: false, reasons: ["no-privilege-escalation"])
             }
             return Decision(isAllowed: true, reasons: ["role-rank"])
+        }
+        // A secret scoped to some workflows may be used by those only.
+        if request.action == "secret.use", case .array(let allowed)? = request.resource.attributes["workflows"],
+           let workflow = request.context["workflow"], !allowed.contains(workflow) {
+            return Decision(isAllowed: false, reasons: ["secret-workflow-scope"])
         }
         let granting = principal.roles.sorted().filter { Self.permissions[$0]?.contains(request.action) == true }
         guard let role = granting.first else {

@@ -181,6 +181,41 @@ extension Migration {
                 """,
             ]
         },
+        Migration(version: 2, name: "secrets") { _ in
+            [
+                """
+                CREATE TABLE secrets (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    current_version BIGINT NOT NULL,
+                    workflow_ids TEXT,
+                    rotation_interval_seconds BIGINT,
+                    generated BIGINT NOT NULL DEFAULT 0,
+                    last_rotated_at BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (tenant_id, id),
+                    UNIQUE (tenant_id, name)
+                )
+                """,
+                """
+                CREATE TABLE secret_versions (
+                    tenant_id TEXT NOT NULL,
+                    secret_id TEXT NOT NULL,
+                    version BIGINT NOT NULL,
+                    ciphertext TEXT,
+                    wrapped_key TEXT,
+                    vault_ref TEXT,
+                    created_at BIGINT NOT NULL,
+                    valid_until BIGINT,
+                    PRIMARY KEY (tenant_id, secret_id, version),
+                    FOREIGN KEY (tenant_id, secret_id) REFERENCES secrets(tenant_id, id) ON DELETE CASCADE
+                )
+                """,
+            ]
+        },
     ]
 }
 

@@ -2,6 +2,7 @@ import Engine
 import FlowgateTesting
 import JSON
 import Logging
+import Policy
 import Store
 import Synchronization
 import Testing
@@ -29,6 +30,7 @@ struct CountingNode: NodeType {
 }
 
 @Suite struct RunEngineTests {
+    static let principal = PrincipalInfo(entity: EntityRef("ApiToken", "me"), tenant: "t1", roles: ["editor"])
     static func setUp(_ store: Store, definition: String) async throws -> (TenantID, String) {
         let tenant = Tenant(id: TenantID("t1"), slug: "acme", name: "Acme", createdAt: 1)
         try await store.write { db in
@@ -65,9 +67,9 @@ struct CountingNode: NodeType {
             let engine = RunEngine(store: store, registry: Self.registry(counter), logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await engine.run() }
-                let (run, created) = try await engine.startRun(tenant: tenant, workflowID: workflow, input: ["seen": []], idempotencyKey: "k", createdBy: "me", traceID: "t")
+                let (run, created) = try await engine.startRun(tenant: tenant, workflowID: workflow, input: ["seen": []], idempotencyKey: "k", principal: Self.principal, traceID: "t")
                 #expect(created)
-                let again = try await engine.startRun(tenant: tenant, workflowID: workflow, input: ["seen": []], idempotencyKey: "k", createdBy: "me", traceID: "t")
+                let again = try await engine.startRun(tenant: tenant, workflowID: workflow, input: ["seen": []], idempotencyKey: "k", principal: Self.principal, traceID: "t")
                 #expect(!again.created && again.run.id == run.id)
                 let state = try await Self.waitFor(engine, tenant, run.id)
                 #expect(state.status == .succeeded)
@@ -93,7 +95,7 @@ struct CountingNode: NodeType {
                     tenantID: tenant, id: "r1", workflowID: workflow, workflowVersion: 1, status: "running", idempotencyKey: nil,
                     traceID: "t", createdBy: "me", createdAt: 1, updatedAt: 1))
                 try await RunRepository(db, tenant: tenant).append("r1", [
-                    ("RunCreated", nil, 1, #"{"input":{"seen":[]}}"#), ("RunStarted", nil, 2, "{}"),
+                    ("RunCreated", nil, 1, #"{"input":{"seen":[]},"principal":{"type":"ApiToken","id":"me","tenant":"t1","roles":["editor"]}}"#), ("RunStarted", nil, 2, "{}"),
                     ("StepStarted", "a", 3, #"{"attempt":1}"#), ("StepSucceeded", "a", 4, #"{"outputs":{"out":{"seen":["a"]}}}"#),
                     ("StepStarted", "b", 5, #"{"attempt":1}"#),
                 ])
@@ -120,7 +122,7 @@ struct CountingNode: NodeType {
             let engine = RunEngine(store: store, registry: Self.registry(counter), logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await engine.run() }
-                let (run, _) = try await engine.startRun(tenant: tenant, workflowID: workflow, input: [:], idempotencyKey: nil, createdBy: "me", traceID: "t")
+                let (run, _) = try await engine.startRun(tenant: tenant, workflowID: workflow, input: [:], idempotencyKey: nil, principal: Self.principal, traceID: "t")
                 let state = try await Self.waitFor(engine, tenant, run.id)
                 #expect(state.status == .failed)
                 #expect(state.error == "asked to fail")
@@ -137,10 +139,10 @@ struct CountingNode: NodeType {
         try await backend.withStore { store in
             let (tenant, workflow) = try await Self.setUp(store, definition: Self.chain)
             let engine = RunEngine(store: store, registry: Self.registry(ExecutionCounter()), logger: Logger(label: "test"))
-            let (run, _) = try await engine.startRun(tenant: tenant, workflowID: workflow, input: [:], idempotencyKey: nil, createdBy: "me", traceID: "t")
+            let (run, _) = try await engine.startRun(tenant: tenant, workflowID: workflow, input: [:], idempotencyKey: nil, principal: Self.principal, traceID: "t")
             #expect(try await engine.state(tenant: TenantID("other"), runID: run.id) == nil)
             await #expect(throws: RunError.self) {
-                _ = try await engine.startRun(tenant: TenantID("other"), workflowID: workflow, input: [:], idempotencyKey: nil, createdBy: "me", traceID: "t")
+                _ = try await engine.startRun(tenant: TenantID("other"), workflowID: workflow, input: [:], idempotencyKey: nil, principal: Self.principal, traceID: "t")
             }
         }
     }

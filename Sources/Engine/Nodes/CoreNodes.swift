@@ -54,3 +54,36 @@ public struct NoopNode: NodeType {
         ["out": input["in"] ?? .null]
     }
 }
+
+/// `core.log`: writes a message to the server log (secrets masked) and passes its input on.
+public struct LogNode: NodeType {
+    public init() {}
+    public let descriptor = NodeTypeDescriptor(
+        name: "core.log", title: "Log", category: "Flow",
+        description: "Writes `message` to the server log at info level and passes the input through.",
+        inputs: [PortSpec("in")], outputs: [PortSpec("out")],
+        configSchema: ["type": "object", "required": ["message"], "additionalProperties": false,
+                       "properties": ["message": ["type": "string", "maxLength": 10_000]]]
+    )
+
+    public func execute(config: JSONValue, input: [String: JSONValue], context: NodeContext) async throws -> [String: JSONValue] {
+        context.logger.info("\(config["message"]?.stringValue ?? "")", metadata: ["fg.node.id": "\(context.nodeID)"])
+        return ["out": input["in"] ?? .null]
+    }
+}
+
+/// `core.fail`: fails the step with its message (for explicit error paths and tests).
+public struct FailNode: NodeType {
+    public init() {}
+    public let descriptor = NodeTypeDescriptor(
+        name: "core.fail", title: "Fail", category: "Flow",
+        description: "Fails the step with `message`.",
+        inputs: [PortSpec("in")], outputs: [PortSpec("out")],
+        configSchema: ["type": "object", "required": ["message"], "additionalProperties": false,
+                       "properties": ["message": ["type": "string", "maxLength": 10_000]]]
+    )
+
+    public func execute(config: JSONValue, input: [String: JSONValue], context: NodeContext) async throws -> [String: JSONValue] {
+        throw NodeError(config["message"]?.stringValue ?? "failed")
+    }
+}

@@ -50,9 +50,9 @@ extension Gateway {
             }
             let key = request.headers[.idempotencyKey]
             if let key, key.isEmpty || key.utf8.count > 255 { throw Problem.badRequest("Idempotency-Key must be 1-255 characters") }
+            guard let principal = context.principal else { throw Problem.unauthorized("authentication required") }
             let (run, created) = try await engine.startRun(
-                tenant: t, workflowID: workflowID, input: input, idempotencyKey: key,
-                createdBy: context.principal?.entity.description ?? "", traceID: context.traceID
+                tenant: t, workflowID: workflowID, input: input, idempotencyKey: key, principal: principal.policyInfo, traceID: context.traceID
             )
             context.audit?.update { $0.detail["run_id"] = .string(run.id) }
             guard let loaded = try await engine.state(tenant: t, runID: run.id) else { throw Problem.notFound("run") }
