@@ -30,7 +30,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
-        .target(name: "JSON", swiftSettings: swiftSettings),
+        .target(
+            name: "JSON", swiftSettings: swiftSettings,
+            // `rounded()` comes from libm, which Foundation-free executables do not link otherwise.
+            linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
+        ),
         .target(
             name: "Store",
             dependencies: [
@@ -95,6 +99,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "cedar-bench", dependencies: ["Policy", "JSON"], exclude: ["cedarpy_bench.py"], swiftSettings: swiftSettings
+        ),
         .target(
             name: "FlowgateTesting",
             dependencies: [
@@ -107,7 +114,7 @@ let package = Package(
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "FlowgateTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy"], swiftSettings: swiftSettings),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "JSON"], exclude: ["cedar_oracle.py"], swiftSettings: swiftSettings),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "FlowgateTesting"], swiftSettings: swiftSettings),
