@@ -68,11 +68,17 @@ public final class RunEngine: Service {
     /// The process-wide redactor (also used by logging); each run adds its own on top.
     let redactor: Redactor
 
+    /// Loads a tenant's policies into the authorizer before its steps are decided.
+    let preparePolicies: @Sendable (TenantID) async throws -> Void
+
     public init(
-        store: Store, registry: NodeTypeRegistry = .builtIn, configuration: RunEngineConfiguration = .init(), logger: Logger,
+        store: Store, registry: NodeTypeRegistry = .builtIn, configuration: RunEngineConfiguration = .init(),
+        authorizer: any Authorizer, logger: Logger,
         quotas: @escaping @Sendable (TenantID) async -> TenantQuotas = { _ in .defaults },
-        authorizer: any Authorizer = RoleTableAuthorizer(), secrets: (any SecretResolving)? = nil, redactor: Redactor? = nil
+        preparePolicies: @escaping @Sendable (TenantID) async throws -> Void = { _ in },
+        secrets: (any SecretResolving)? = nil, redactor: Redactor? = nil
     ) {
+        self.preparePolicies = preparePolicies
         self.store = store
         self.registry = registry
         self.configuration = configuration
@@ -272,6 +278,7 @@ public final class RunEngine: Service {
     /// config refers to, resolves those secrets and returns the config with them substituted.
     /// The substituted config lives only for the call; it is never stored.
     func prepare(_ node: WorkflowDefinition.Node, run: RunRecord, state: RunState, key: RunKey, redactor runRedactor: Redactor) async throws -> JSONValue {
+        try await preparePolicies(key.tenant)
         let principal = RunPrincipal.info(state.principal, fallback: run.createdBy, tenant: key.tenant.rawValue)
         let context: [String: JSONValue] = ["workflow": .string(run.workflowID), "run": .string(run.id)]
         let nodeDecision = authorizer.authorize(AuthorizationRequest(

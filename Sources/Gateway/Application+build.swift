@@ -74,12 +74,17 @@ public func buildApplication(
     let store = try await Store.open(storeConfiguration(configuration), logger: logger)
     let identity = IdentityService(store: store)
     let quotas = QuotaBook(identity: identity, defaults: configuration.quotas)
+    let authorizer = try FlowgateAuthorizer()
+    let policies = PolicyBook(authorizer: authorizer, store: store, identity: identity)
     let engine = RunEngine(
         store: store, registry: .builtIn, configuration: RunEngineConfiguration(maxConcurrentRuns: configuration.maxConcurrentRuns),
-        logger: logger, quotas: { tenant in (try? await quotas.quotas(for: tenant)) ?? configuration.quotas }
+        authorizer: authorizer, logger: logger, quotas: { tenant in (try? await quotas.quotas(for: tenant)) ?? configuration.quotas },
+        preparePolicies: { tenant in try await policies.prepare(tenant) }
     )
     let auditWriter = AuditWriter(store: store, logger: logger)
-    let gateway = Gateway(store: store, identity: identity, authorizer: RoleTableAuthorizer(), engine: engine, routes: routes, logger: logger)
+    let gateway = Gateway(
+        store: store, identity: identity, authorizer: authorizer, policies: policies, engine: engine, routes: routes, logger: logger
+    )
     let router = gateway.buildRouter(auditWriter: auditWriter, quotas: quotas, maxBodyBytes: configuration.maxBodyBytes)
     return Application(
         router: router,
@@ -103,7 +108,7 @@ extension Gateway {
             .add(middleware: AuthenticationMiddleware(identity: identity))
             .add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock))
             .add(middleware: RateLimitMiddleware(limiter: RateLimiter(), quotas: quotas))
-        let tenant = api.group("tenants/:tenant").add(middleware: TenantMiddleware(identity: identity))
+        let tenant = api.group("tenants/:tenant").add(middleware: TenantMiddleware(identity: identity, policies: policies))
         addTenantRoutes(api: api, tenant: tenant)
         addIdentityRoutes(tenant: tenant)
         addWorkflowRoutes(api: api, tenant: tenant)

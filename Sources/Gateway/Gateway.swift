@@ -21,7 +21,8 @@ enum ResourceSpec: Sendable {
 struct Gateway: Sendable {
     let store: Store
     let identity: IdentityService
-    let authorizer: any Authorizer
+    let authorizer: FlowgateAuthorizer
+    let policies: PolicyBook
     let engine: RunEngine
     let routes: RouteTable
     let logger: Logger

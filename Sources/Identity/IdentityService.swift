@@ -335,8 +335,8 @@ enum Validation {
     }
 
     static func role(_ role: String) throws {
-        if RoleTableAuthorizer.rank(of: role) == nil {
-            throw IdentityError.invalid("role", "must be one of \(RoleTableAuthorizer.roles.joined(separator: ", "))")
+        if DefaultPolicies.rank(of: role) == nil {
+            throw IdentityError.invalid("role", "must be one of \(DefaultPolicies.roles.joined(separator: ", "))")
         }
     }
 

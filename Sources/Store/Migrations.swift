@@ -216,6 +216,28 @@ extension Migration {
                 """,
             ]
         },
+        Migration(version: 3, name: "tenant policies") { _ in
+            [
+                """
+                CREATE TABLE tenant_policies (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    version BIGINT NOT NULL,
+                    text TEXT NOT NULL,
+                    deleted BIGINT NOT NULL DEFAULT 0,
+                    created_by TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    PRIMARY KEY (tenant_id, id, version)
+                )
+                """,
+                """
+                CREATE TABLE tenant_policy_heads (
+                    tenant_id TEXT PRIMARY KEY,
+                    revision BIGINT NOT NULL
+                )
+                """,
+            ]
+        },
     ]
 }
 

@@ -53,7 +53,7 @@ struct SlowNode: NodeType {
             var quotas = TenantQuotas.defaults
             quotas.maxConcurrentRuns = 2
             let limits = quotas
-            let engine = RunEngine(store: store, registry: registry, configuration: .init(maxConcurrentRuns: 4), logger: Logger(label: "t"),
+            let engine = RunEngine(store: store, registry: registry, configuration: .init(maxConcurrentRuns: 4), authorizer: try FlowgateAuthorizer(), logger: Logger(label: "t"),
                                    quotas: { _ in limits })
             // Both tenants' runs are queued before any worker starts, so the order in which
             // they finish shows the scheduling, not how fast they were submitted.
@@ -103,7 +103,7 @@ struct SlowNode: NodeType {
             var registry = NodeTypeRegistry.builtIn
             registry.register(SlowNode(probe: probe))
             // No worker runs, so everything stays queued.
-            let engine = RunEngine(store: store, registry: registry, logger: Logger(label: "t"), quotas: { _ in limits })
+            let engine = RunEngine(store: store, registry: registry, authorizer: try FlowgateAuthorizer(), logger: Logger(label: "t"), quotas: { _ in limits })
             for _ in 0..<3 {
                 _ = try await engine.startRun(tenant: a, workflowID: "w", input: [:], idempotencyKey: nil, principal: Self.principal, traceID: "t")
             }

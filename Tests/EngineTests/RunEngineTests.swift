@@ -64,7 +64,7 @@ struct CountingNode: NodeType {
         try await backend.withStore { store in
             let (tenant, workflow) = try await Self.setUp(store, definition: Self.chain)
             let counter = ExecutionCounter()
-            let engine = RunEngine(store: store, registry: Self.registry(counter), logger: Logger(label: "test"))
+            let engine = RunEngine(store: store, registry: Self.registry(counter), authorizer: try FlowgateAuthorizer(), logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await engine.run() }
                 let (run, created) = try await engine.startRun(tenant: tenant, workflowID: workflow, input: ["seen": []], idempotencyKey: "k", principal: Self.principal, traceID: "t")
@@ -101,7 +101,7 @@ struct CountingNode: NodeType {
                 ])
             }
             let counter = ExecutionCounter()
-            let engine = RunEngine(store: store, registry: Self.registry(counter), logger: Logger(label: "test"))
+            let engine = RunEngine(store: store, registry: Self.registry(counter), authorizer: try FlowgateAuthorizer(), logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await engine.run() }
                 let state = try await Self.waitFor(engine, tenant, "r1")
@@ -119,7 +119,7 @@ struct CountingNode: NodeType {
         try await backend.withStore { store in
             let (tenant, workflow) = try await Self.setUp(store, definition: #"{"nodes":[{"id":"a","type":"test.count"},{"id":"b","type":"test.count","config":{"fail":true}},{"id":"c","type":"test.count"}],"edges":[{"from":"a","to":"b"},{"from":"b","to":"c"}]}"#)
             let counter = ExecutionCounter()
-            let engine = RunEngine(store: store, registry: Self.registry(counter), logger: Logger(label: "test"))
+            let engine = RunEngine(store: store, registry: Self.registry(counter), authorizer: try FlowgateAuthorizer(), logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await engine.run() }
                 let (run, _) = try await engine.startRun(tenant: tenant, workflowID: workflow, input: [:], idempotencyKey: nil, principal: Self.principal, traceID: "t")
@@ -138,7 +138,7 @@ struct CountingNode: NodeType {
     func runsOfAnotherTenantAreInvisible(backend: TestBackend) async throws {
         try await backend.withStore { store in
             let (tenant, workflow) = try await Self.setUp(store, definition: Self.chain)
-            let engine = RunEngine(store: store, registry: Self.registry(ExecutionCounter()), logger: Logger(label: "test"))
+            let engine = RunEngine(store: store, registry: Self.registry(ExecutionCounter()), authorizer: try FlowgateAuthorizer(), logger: Logger(label: "test"))
             let (run, _) = try await engine.startRun(tenant: tenant, workflowID: workflow, input: [:], idempotencyKey: nil, principal: Self.principal, traceID: "t")
             #expect(try await engine.state(tenant: TenantID("other"), runID: run.id) == nil)
             await #expect(throws: RunError.self) {

@@ -7,6 +7,7 @@ import Store
 struct TenantMiddleware: RouterMiddleware {
     typealias Context = FlowgateRequestContext
     let identity: IdentityService
+    let policies: PolicyBook
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let name = context.parameters.get("tenant") ?? ""
@@ -21,6 +22,7 @@ struct TenantMiddleware: RouterMiddleware {
             }
             throw Problem.notFound("tenant \"\(name)\"")
         }
+        try await policies.prepare(tenant.id)
         var context = context
         context.tenant = tenant
         context.audit?.update { $0.tenant = tenant.id }

@@ -190,8 +190,8 @@ extension Gateway {
     /// Granting a role is its own decision (`role.grant` on `Role::"<role>"`), so that nobody
     /// hands out more than policy lets them.
     func authorizeGrant(_ context: FlowgateRequestContext, role: String) throws {
-        guard RoleTableAuthorizer.rank(of: role) != nil else {
-            throw Problem.field("role", "must be one of \(RoleTableAuthorizer.roles.joined(separator: ", "))")
+        guard DefaultPolicies.rank(of: role) != nil else {
+            throw Problem.field("role", "must be one of \(DefaultPolicies.roles.joined(separator: ", "))")
         }
         let notes = context.audit?.snapshot
         try authorize(context, action: "role.grant", resource: EntityRef("Role", role))

@@ -1,0 +1,249 @@
+import JSON
+import Synchronization
+
+/// The Cedar authorizer behind every decision: the default policies of `policies/` plus each
+/// tenant's own, evaluated against entities built from the request (the principal with its
+/// roles, groups and tenant; the resource with its tenant; the role entities).
+///
+/// Decisions are synchronous; a tenant's policy set and attributes must be loaded with
+/// ``setTenant(_:policies:attributes:)`` before its requests are decided (the gateway and the
+/// engine do so on first use and after every change).
+public final class FlowgateAuthorizer: Authorizer {
+    /// A tenant's compiled policies and the attributes of its `Tenant` entity.
+    struct TenantState: Sendable {
+        var authorizer: CedarAuthorizer
+        var attributes: [String: CedarValue]
+        var version: Int64
+    }
+
+    public let schema: Schema
+    /// The default policies alone.
+    public let defaults: CedarPolicySet
+    private let tenants = Mutex<[String: TenantState]>([:])
+    private let defaultAuthorizer: CedarAuthorizer
+    /// Role and action entities, part of every request's entity store.
+    private let roleEntities: [Entity]
+
+    /// Builds the authorizer from the embedded schema and default policies; throws if they do
+    /// not parse or validate (a build defect, caught by tests).
+    public init() throws {
+        let schema: Schema
+        do {
+            schema = try CedarEngine.parseSchema(DefaultPolicies.schemaText)
+        } catch {
+            throw PolicyError.invalid("the built-in schema does not parse: \(error)")
+        }
+        let defaults: CedarPolicySet
+        do {
+            defaults = try CedarEngine.parsePolicies(DefaultPolicies.policyText)
+        } catch {
+            throw PolicyError.invalid("the default policies do not parse: \(error)")
+        }
+        let issues = CedarEngine.validate(defaults, schema: schema)
+        if !issues.isEmpty { throw PolicyError.invalid("the default policies do not validate: \(issues.map { "\($0)" })") }
+        self.schema = schema
+        self.defaults = defaults
+        self.defaultAuthorizer = CedarAuthorizer(policies: defaults)
+        // Entities every request shares: the roles with their ranks, and the actions with the
+        // groups the schema puts them in (so `action in Action::"read"` holds).
+        self.roleEntities = DefaultPolicies.roles.enumerated().map { rank, role in
+            Entity(uid: EntityUID(type: "Role", id: role), attributes: ["rank": .long(Int64(rank))])
+        } + schema.actions.values.map { Entity(uid: $0.uid, parents: $0.memberOf) }
+    }
+
+    // MARK: Tenant policies
+
+    /// Whether `id` may name a tenant policy: 1-128 of letters, digits, `-`, `_`, `.`, and not
+    /// the id of a default policy.
+    public func isAcceptableID(_ id: String) -> Bool {
+        let bytes = Array(id.utf8)
+        guard (1...128).contains(bytes.count), bytes.allSatisfy({ b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F || b == 0x2E
+        }) else { return false }
+        return defaults.policy(id: id) == nil
+    }
+
+    /// Parses and validates one tenant policy (exactly one policy; an `@id` in the text must
+    /// equal `id`). Throws ``PolicyError`` naming line and column.
+    @discardableResult
+    public func check(_ text: String, id: String) throws(PolicyError) -> CedarPolicySet {
+        if !isAcceptableID(id) {
+            throw PolicyError.invalid("id must be 1-128 letters, digits, '-', '_' or '.', and not the id of a built-in policy")
+        }
+        let set: CedarPolicySet
+        do {
+            set = try CedarEngine.parsePolicies(text)
+        } catch {
+            throw PolicyError.syntax(error.message, line: error.line, column: error.column)
+        }
+        if set.policies.count != 1 { throw PolicyError.invalid("the text must hold exactly one policy, not \(set.policies.count)") }
+        if let policy = set.policies.first, policy.annotations.contains(where: { $0.key == "id" }), policy.id != id {
+            throw PolicyError.validation("the policy's @id(\"\(policy.id)\") differs from its id \"\(id)\"", line: policy.line, column: policy.column)
+        }
+        let issues = CedarEngine.validate(set, schema: schema)
+        if let first = issues.first {
+            // Validation names the policy; its position is where that policy starts.
+            let policy = set.policies.first { $0.id == first.policyID }
+            throw PolicyError.validation("\(first)", line: policy?.line, column: policy?.column)
+        }
+        return set
+    }
+
+    /// Installs a tenant's policies (id and text, each checked before) and entity attributes.
+    public func setTenant(_ tenant: String, policies: [(id: String, text: String)], attributes: [String: JSONValue], version: Int64) throws(PolicyError) {
+        var text = DefaultPolicies.policyText
+        for policy in policies {
+            text += "\n// tenant policy \(policy.id)\n" + Self.withID(policy.text, id: policy.id)
+        }
+        let set: CedarPolicySet
+        do {
+            set = try CedarEngine.parsePolicies(text)
+        } catch {
+            throw PolicyError.syntax(error.message, line: error.line, column: error.column)
+        }
+        let state = TenantState(authorizer: CedarAuthorizer(policies: set), attributes: attributes.mapValues(Self.cedarValue), version: version)
+        tenants.withLock { $0[tenant] = state }
+    }
+
+    /// Gives a checked tenant policy its id unless it carries `@id` itself (ids are checked to
+    /// hold no quotes, so the annotation needs no escaping).
+    static func withID(_ text: String, id: String) -> String {
+        if let set = try? CedarEngine.parsePolicies(text), set.policies.first?.annotations.contains(where: { $0.key == "id" }) == true {
+            return text
+        }
+        return "@id(\"\(id)\")\n" + text
+    }
+
+    /// The version of the tenant's installed policies, `nil` when none are loaded.
+    public func installedVersion(of tenant: String) -> Int64? { tenants.withLock { $0[tenant]?.version } }
+
+    /// Forgets a tenant's policies (they are loaded again on next use).
+    public func forget(_ tenant: String) { _ = tenants.withLock { $0.removeValue(forKey: tenant) } }
+
+    // MARK: Decisions
+
+    public func authorize(_ request: AuthorizationRequest) -> Decision {
+        let (cedarRequest, entities, authorizer) = prepare(request)
+        let response = authorizer.isAuthorized(cedarRequest, entities: entities)
+        return Decision(
+            isAllowed: response.decision == .allow, reasons: response.reason,
+            errors: response.errors.map { "\($0.policyID): \($0.error)" }
+        )
+    }
+
+    /// The decision with every policy's part in it (for the simulate/explain endpoint).
+    public func explain(_ request: AuthorizationRequest) -> (decision: Decision, traces: [CedarPolicyTrace]) {
+        let (cedarRequest, entities, authorizer) = prepare(request)
+        let (response, traces) = authorizer.explain(cedarRequest, entities: entities)
+        return (
+            Decision(isAllowed: response.decision == .allow, reasons: response.reason,
+                     errors: response.errors.map { "\($0.policyID): \($0.error)" }),
+            traces
+        )
+    }
+
+    private func prepare(_ request: AuthorizationRequest) -> (CedarRequest, Entities, CedarAuthorizer) {
+        let tenantID = request.principal.tenant ?? request.resource.tenant
+        let state = tenantID.flatMap { id in tenants.withLock { $0[id] } }
+        var entities = roleEntities
+        var tenantIDs: Set<String> = []
+        if let t = request.principal.tenant { tenantIDs.insert(t) }
+        if let t = request.resource.tenant { tenantIDs.insert(t) }
+        for t in tenantIDs {
+            let attributes = tenants.withLock { $0[t]?.attributes } ?? [:]
+            var attrs = attributes
+            if attrs["slug"] == nil { attrs["slug"] = .string(t) }
+            entities.append(Entity(uid: EntityUID(type: "Tenant", id: t), attributes: attrs))
+        }
+        let p = request.principal
+        let principalUID = EntityUID(type: p.entity.type, id: p.entity.id)
+        var principalAttributes: [String: CedarValue] = [:]
+        if let t = p.tenant {
+            principalAttributes["tenant"] = .entity(EntityUID(type: "Tenant", id: t))
+            principalAttributes["role_rank"] = .long(Int64(p.roles.compactMap(DefaultPolicies.rank(of:)).min() ?? 99))
+            if p.entity.type == "ApiToken" { principalAttributes["name"] = .string(p.entity.id) }
+        }
+        var parents = p.roles.map { EntityUID(type: "Role", id: $0) }
+        for group in p.groups {
+            let uid = EntityUID(type: "Group", id: group)
+            parents.append(uid)
+            if let t = p.tenant {
+                entities.append(Entity(uid: uid, attributes: ["tenant": .entity(EntityUID(type: "Tenant", id: t))],
+                                       parents: [EntityUID(type: "Tenant", id: t)]))
+            }
+        }
+        entities.append(Entity(uid: principalUID, attributes: principalAttributes, parents: parents))
+        let r = request.resource
+        let resourceUID = EntityUID(type: r.entity.type, id: r.entity.id)
+        if r.entity.type != "Tenant", r.entity.type != "Role", resourceUID != principalUID {
+            var attributes = r.attributes.compactMapValues { $0 == .null ? nil : Self.cedarValue($0) }
+            if let t = r.tenant, r.entity.type != "Platform", r.entity.type != "NodeType" {
+                attributes["tenant"] = .entity(EntityUID(type: "Tenant", id: t))
+            }
+            entities.append(Entity(uid: resourceUID, attributes: attributes))
+        }
+        var context: [String: CedarValue] = [:]
+        for (key, value) in request.context {
+            switch key {
+            case "source_ip":
+                let text = value.stringValue ?? ""
+                if case .success(let ip) = CedarIPAddress.parse(text) {
+                    context[key] = .ext(.ipaddr(ip))
+                } else if case .success(let ip) = CedarIPAddress.parse("0.0.0.0") {
+                    context[key] = .ext(.ipaddr(ip))
+                }
+            case "time":
+                if case .success(let t) = CedarDatetime.parse(value.stringValue ?? "") { context[key] = .ext(.datetime(t)) }
+            default:
+                if value != .null { context[key] = Self.cedarValue(value) }
+            }
+        }
+        let cedarRequest = CedarRequest(
+            principal: principalUID, action: EntityUID(type: "Action", id: request.action), resource: resourceUID, context: context
+        )
+        let built = (try? Entities(entities)) ?? Entities()
+        return (cedarRequest, built, state?.authorizer ?? defaultAuthorizer)
+    }
+
+    /// JSON to Cedar: arrays become sets, objects records; floats (which Cedar lacks) become strings.
+    static func cedarValue(_ value: JSONValue) -> CedarValue {
+        switch value {
+        case .null: return .record([:])
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .long(i)
+        case .double(let d): return .string(String(d))
+        case .string(let s): return .string(s)
+        case .array(let a): return .set(Set(a.map(cedarValue)))
+        case .object(let o): return .record(o.mapValues(cedarValue))
+        }
+    }
+}
+
+/// A policy that could not be accepted, with where.
+public struct PolicyError: Error, Sendable, CustomStringConvertible {
+    private enum Code: Sendable { case syntax, validation, invalid }
+    private let code: Code
+    public let message: String
+    /// 1-based line and column of the problem, when known.
+    public let line: Int?
+    public let column: Int?
+
+    private init(_ code: Code, _ message: String, line: Int?, column: Int?) {
+        self.code = code
+        self.message = message
+        self.line = line
+        self.column = column
+    }
+
+    /// The text does not parse.
+    public static func syntax(_ message: String, line: Int, column: Int) -> PolicyError { .init(.syntax, message, line: line, column: column) }
+    /// The policy does not validate against the schema.
+    public static func validation(_ message: String, line: Int?, column: Int?) -> PolicyError { .init(.validation, message, line: line, column: column) }
+    /// Something else is wrong.
+    public static func invalid(_ message: String) -> PolicyError { .init(.invalid, message, line: nil, column: nil) }
+
+    public var description: String {
+        if let line, let column { return "\(message) (line \(line), column \(column))" }
+        return message
+    }
+}
