@@ -104,6 +104,19 @@ schemas = {
                    "principal_burst": {"type": "integer", "minimum": 1, "maximum": 10000000},
                    "max_concurrent_runs": {"type": "integer", "minimum": 1, "maximum": 10000},
                    "max_queued_runs": {"type": "integer", "minimum": 0, "maximum": 1000000}}, additional=False),
+    "TenantPolicy": obj({"id": STR, "version": {"type": "integer"}, "text": STR, "created_by": STR, "updated_at": TIME,
+                         "versions": {"type": "array", "items": {"type": "object"}}},
+                        ["id", "version", "text", "created_by", "updated_at"]),
+    "TenantPolicyCreate": obj({"id": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,128}$"}, "text": {"type": "string", "minLength": 1}},
+                              ["id", "text"], additional=False),
+    "TenantPolicyUpdate": obj({"text": {"type": "string", "minLength": 1}}, ["text"], additional=False),
+    "EntityRef": obj({"type": STR, "id": STR}, ["type", "id"]),
+    "SimulateRequest": obj({"principal": ref("EntityRef"), "action": STR, "resource": ref("EntityRef"), "context": {"type": "object"}},
+                           ["principal", "action", "resource"], additional=False),
+    "SimulateResult": obj({"decision": {"type": "string", "enum": ["allow", "deny"]}, "determining": {"type": "array", "items": STR},
+                           "errors": {"type": "array", "items": STR}, "not_applicable": {"type": "array", "items": STR},
+                           "policies": {"type": "array", "items": obj({"id": STR, "effect": STR, "outcome": STR}, ["id", "effect", "outcome"])}},
+                          ["decision", "determining", "errors", "policies", "not_applicable"]),
     "NodeType": obj({"name": STR, "title": STR, "category": STR, "description": STR,
                      "inputs": {"type": "array", "items": ref("Port")}, "outputs": {"type": "array", "items": ref("Port")},
                      "config_schema": {"type": "object"}},
@@ -244,6 +257,25 @@ paths[f"{T}/quotas"] = {
     "put": op("Set the tenant's quotas (platform admin)", "200", json_response("Quotas", ref("Quotas")), jbody(ref("QuotasUpdate")),
               op_id="putQuotas"),
 }
+paths[f"{T}/policies"] = {
+    "parameters": [TENANT],
+    "get": op("The tenant's policies (and the built-in defaults)", "200",
+              json_response("Policies", obj({"items": {"type": "array", "items": ref("TenantPolicy")}, "defaults": {"type": "array"}}, ["items"])),
+              errors=("401", "403", "404", "503"), op_id="listPolicies"),
+    "post": op("Add a policy (checked against the schema; 422 names line and column)", "201", json_response("Created", ref("TenantPolicy")),
+               jbody(ref("TenantPolicyCreate")), ("400", "401", "403", "404", "409", "422", "503"), op_id="createPolicy"),
+}
+paths[f"{T}/policies/{{id}}"] = {
+    "parameters": [TENANT, path_param("id", "Policy id")],
+    "get": op("A policy with its version history", "200", json_response("Policy", ref("TenantPolicy")), errors=("401", "403", "404", "503"), op_id="getPolicy"),
+    "put": op("Replace a policy (new version)", "200", json_response("Policy", ref("TenantPolicy")), jbody(ref("TenantPolicyUpdate")), op_id="updatePolicy"),
+    "delete": op("Delete a policy (recorded as a version)", "204", NO_CONTENT, errors=("401", "403", "404", "503"), op_id="deletePolicy"),
+}
+paths[f"{T}/authorize"] = {
+    "parameters": [TENANT],
+    "post": op("Simulate a request and explain the decision", "200", json_response("Decision", ref("SimulateResult")),
+               jbody(ref("SimulateRequest")), op_id="simulateAuthorization"),
+}
 paths[f"{T}/workflows"] = {
     "parameters": [TENANT],
     "post": op("Create a workflow (version 1); JSON, or YAML on import", "201",
@@ -305,6 +337,7 @@ link(f"{T}/groups", "post", "201", ["getGroup", "patchGroup", "deleteGroup"], BY
 link(f"{T}/role-bindings", "post", "201", ["getRoleBinding", "deleteRoleBinding"], BY_ID)
 link(f"{T}/tokens", "post", "201", ["getToken", "revokeToken"], BY_ID)
 link(f"{T}/workflows", "post", "201", ["getWorkflow", "replaceWorkflow", "deleteWorkflow", "listWorkflowVersions", "startRun", "listRuns"], BY_ID)
+link(f"{T}/policies", "post", "201", ["getPolicy", "updatePolicy", "deletePolicy"], BY_ID)
 RUN_LINK = {"tenant": "$request.path.tenant", "run": "$response.body#/id"}
 link(f"{T}/workflows/{{id}}/runs", "post", "201", ["getRun", "getRunEvents"], RUN_LINK)
 

@@ -115,6 +115,7 @@ extension Gateway {
         addRunRoutes(tenant: tenant)
         addAuditRoutes(api: api, tenant: tenant)
         addQuotaRoutes(tenant: tenant, defaults: quotas.defaults)
+        addPolicyRoutes(tenant: tenant)
         return router
     }
 }

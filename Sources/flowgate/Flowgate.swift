@@ -11,7 +11,7 @@ struct Flowgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flowgate",
         abstract: "A multi-tenant, policy-governed workflow platform for observability pipelines.",
-        subcommands: [Serve.self, Audit.self]
+        subcommands: [Serve.self, Audit.self, PolicyCommand.self]
     )
 }
 
