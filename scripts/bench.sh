@@ -46,6 +46,19 @@ gateway_overhead() {
   python3 -c "b=float('$bare'); g=float('$gov'); print(f'ratio: governed request costs {b/g:.2f}x the bare one (goal <= 2x)')"
 }
 
+cedar() {
+  log "Cedar: authorization latency, ours and the reference engine (cedarpy) on the same requests"
+  venv_ensure
+  swift build -c release --product cedar-bench
+  local cases="$ROOT/.build/cedar-bench-cases.json"
+  echo "command: .build/release/cedar-bench --requests 200000 --out $cases"
+  "$ROOT/.build/release/cedar-bench" --requests 200000 --out "$cases"
+  echo "command: .venv/bin/python Sources/cedar-bench/cedarpy_bench.py $cases"
+  "$VENV/bin/python" "$ROOT/Sources/cedar-bench/cedarpy_bench.py" "$cases"
+}
+
 case "${1:-all}" in
-  gateway|all) gateway_overhead ;;
+  gateway) gateway_overhead ;;
+  cedar) cedar ;;
+  all) gateway_overhead; cedar ;;
 esac

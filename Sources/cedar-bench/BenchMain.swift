@@ -15,6 +15,7 @@ struct BenchMain {
         let options = BenchOptions(arguments: CommandLine.arguments)
         var cases: [String: JSONValue] = [:]
         cases["rbac"] = try runRBAC(options)
+        cases["defaults"] = try runDefaults(options)
         if !options.skipCorpus {
             if let corpus = try runCorpus(options) { cases["corpus"] = corpus }
         }
@@ -54,6 +55,37 @@ struct BenchMain {
             "load_ms": .double(Double(loadTime.nanoseconds) / 1e6),
         ]))
         return ["policies": .string(scenario.policies), "entities": scenario.entities, "requests": .array(scenario.requests)]
+    }
+
+    /// Times Flowgate's default policies (schema-directed entities, so actions come with the
+    /// groups the roles are written against).
+    static func runDefaults(_ options: BenchOptions) throws -> JSONValue {
+        let scenario = DefaultsScenario.make(seed: 7)
+        let schema = try Schema.parse(DefaultPolicies.schemaText)
+        let policies = try CedarPolicySet(text: DefaultPolicies.policyText)
+        let entities = try Entities.parse(json: scenario.entities, schema: schema)
+        let requests = try scenario.requests.map { try CedarEngine.request(json: $0, schema: schema) }
+        let authorizer = CedarAuthorizer(policies: policies)
+        var allows = 0
+        for r in requests { if authorizer.isAuthorized(r, entities: entities).decision == .allow { allows += 1 } }
+        var stats = LatencyStats()
+        stats.samples.reserveCapacity(options.requests)
+        let clock = ContinuousClock()
+        var i = 0
+        while i < options.requests {
+            let r = requests[i % requests.count]
+            let start = clock.now
+            let response = authorizer.isAuthorized(r, entities: entities)
+            stats.add((clock.now - start).nanoseconds)
+            if response.reason.count > 1_000_000 { print("unreachable") }
+            i += 1
+        }
+        print(stats.jsonLine(bench: "defaults", engine: "swift", extra: [
+            "entities": .int(Int64(entities.count)), "policies": .int(Int64(policies.policies.count)),
+            "allow_fraction": .double(Double(allows) / Double(requests.count)),
+        ]))
+        return ["policies": .string(DefaultPolicies.policyText), "schema": .string(DefaultPolicies.schemaText),
+                "entities": scenario.entities, "requests": .array(scenario.requests)]
     }
 
     /// Times every corpus request (parsed once, authorized `repeats` times each).

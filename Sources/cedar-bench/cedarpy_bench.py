@@ -38,14 +38,19 @@ def line(bench, authz_us, call_ns, extra=None):
     print(json.dumps(out, sort_keys=True))
 
 
+ALLOWS = []
+
+
 def measure(requests, policies, entities, schema=None, repeats=1):
     authz_us, call_ns = [], []
+    ALLOWS.clear()
     for request in requests:
         for _ in range(repeats):
             start = time.perf_counter_ns()
             result = cedarpy.is_authorized(request, policies, entities, schema)
             call_ns.append(time.perf_counter_ns() - start)
             authz_us.append(result.metrics.get("authz_duration_micros", 0))
+            ALLOWS.append(result.decision == cedarpy.Decision.Allow)
     return authz_us, call_ns
 
 
@@ -57,7 +62,14 @@ def main():
     policies = cedarpy.PolicySet.from_str(rbac["policies"])
     entities = cedarpy.Entities.from_json_str(json.dumps(rbac["entities"]))
     authz_us, call_ns = measure(rbac["requests"], policies, entities)
-    line("rbac", authz_us, call_ns, {"entities": len(rbac["entities"])})
+    line("rbac", authz_us, call_ns, {"entities": len(rbac["entities"]), "allow_fraction": sum(ALLOWS) / len(ALLOWS)})
+    if "defaults" in cases:
+        d = cases["defaults"]
+        schema = cedarpy.Schema.from_str(d["schema"])
+        policies = cedarpy.PolicySet.from_str(d["policies"])
+        entities = cedarpy.Entities.from_json_str(json.dumps(d["entities"]), schema)
+        authz_us, call_ns = measure(d["requests"], policies, entities, schema)
+        line("defaults", authz_us, call_ns, {"entities": len(d["entities"]), "allow_fraction": sum(ALLOWS) / len(ALLOWS)})
     if "corpus" in cases:
         all_authz, all_calls = [], []
         for test in cases["corpus"]:
