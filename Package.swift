@@ -94,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "flowgate",
             dependencies: [
-                "Gateway", "Policy", "Store",
+                "Gateway", "Policy", "Secrets", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

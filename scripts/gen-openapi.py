@@ -117,6 +117,22 @@ schemas = {
                            "errors": {"type": "array", "items": STR}, "not_applicable": {"type": "array", "items": STR},
                            "policies": {"type": "array", "items": obj({"id": STR, "effect": STR, "outcome": STR}, ["id", "effect", "outcome"])}},
                           ["decision", "determining", "errors", "policies", "not_applicable"]),
+    "VaultRef": obj({"path": {"type": "string", "minLength": 1}, "field": {"type": "string", "minLength": 1},
+                     "version": {"type": ["integer", "null"], "minimum": 1}}, ["path", "field"], additional=False),
+    "Secret": obj({"id": ID, "name": STR, "kind": {"type": "string", "enum": ["value", "vault"]}, "version": {"type": "integer"},
+                   "workflow_ids": {"type": ["array", "null"], "items": STR}, "rotation_interval_seconds": {"type": ["integer", "null"]},
+                   "generated": {"type": "boolean"}, "last_rotated_at": TIME, "created_at": TIME, "updated_at": TIME,
+                   "versions": {"type": "array", "items": {"type": "object"}}},
+                  ["id", "name", "kind", "version", "workflow_ids", "rotation_interval_seconds", "generated", "created_at", "updated_at"]),
+    "SecretCreate": obj({"name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
+                         "value": {"type": "string", "minLength": 4, "writeOnly": True}, "vault": ref("VaultRef"),
+                         "generate": {"type": "boolean"}, "workflow_ids": {"type": ["array", "null"], "items": STR},
+                         "rotation_interval_seconds": {"type": ["integer", "null"], "minimum": 60}}, ["name"], additional=False),
+    "SecretUpdate": obj({"value": {"type": "string", "minLength": 4, "writeOnly": True}, "vault": ref("VaultRef"),
+                         "workflow_ids": {"type": ["array", "null"], "items": STR},
+                         "rotation_interval_seconds": {"type": ["integer", "null"], "minimum": 60}}, additional=False),
+    "SecretRotate": obj({"value": {"type": "string", "minLength": 4, "writeOnly": True},
+                         "overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000}}, additional=False),
     "NodeType": obj({"name": STR, "title": STR, "category": STR, "description": STR,
                      "inputs": {"type": "array", "items": ref("Port")}, "outputs": {"type": "array", "items": ref("Port")},
                      "config_schema": {"type": "object"}},
@@ -144,6 +160,7 @@ ERRORS = {
     "413": problem("Body larger than the configured limit"),
     "422": problem("Well-formed but invalid input; `errors` names each field, node or edge"),
     "429": problem("A quota is used up; see Retry-After and the RateLimit-* headers"),
+    "502": problem("The key provider or Vault/OpenBao failed"),
     "503": problem("Storage unavailable"),
 }
 
@@ -276,6 +293,28 @@ paths[f"{T}/authorize"] = {
     "post": op("Simulate a request and explain the decision", "200", json_response("Decision", ref("SimulateResult")),
                jbody(ref("SimulateRequest")), op_id="simulateAuthorization"),
 }
+paths[f"{T}/secrets"] = {
+    "parameters": [TENANT],
+    "post": op("Create a secret (value, Vault reference, or generated); the value is never returned", "201",
+               json_response("Created", ref("Secret")), jbody(ref("SecretCreate")), ("400", "401", "403", "404", "409", "422", "502", "503"),
+               op_id="createSecret"),
+    "get": op("List secrets (metadata only)", "200", json_response("Page", obj({"items": {"type": "array", "items": ref("Secret")}, "next": NSTR}, ["items", "next"])),
+              errors=("400", "401", "403", "404", "503"), params=(LIMIT, AFTER), op_id="listSecrets"),
+}
+paths[f"{T}/secrets/{{id}}"] = {
+    "parameters": [TENANT, path_param("id", "Secret id")],
+    "get": op("A secret's metadata and versions (never the value)", "200", json_response("Secret", ref("Secret")),
+              errors=("401", "403", "404", "503"), op_id="getSecret"),
+    "put": op("Replace the value (new version) or metadata", "200", json_response("Secret", ref("Secret")), jbody(ref("SecretUpdate")),
+              ("400", "401", "403", "404", "422", "502", "503"), op_id="updateSecret"),
+    "delete": op("Delete a secret", "204", NO_CONTENT, errors=("401", "403", "404", "503"), op_id="deleteSecret"),
+}
+paths[f"{T}/secrets/{{id}}/rotate"] = {
+    "parameters": [TENANT, path_param("id", "Secret id")],
+    "post": op("Rotate: a new value (generated secrets get a fresh one); the old stays valid for overlap_seconds", "200",
+               json_response("Secret", ref("Secret")), jbody(ref("SecretRotate"), required=False), ("400", "401", "403", "404", "422", "502", "503"),
+               op_id="rotateSecret"),
+}
 paths[f"{T}/workflows"] = {
     "parameters": [TENANT],
     "post": op("Create a workflow (version 1); JSON, or YAML on import", "201",
@@ -338,6 +377,7 @@ link(f"{T}/role-bindings", "post", "201", ["getRoleBinding", "deleteRoleBinding"
 link(f"{T}/tokens", "post", "201", ["getToken", "revokeToken"], BY_ID)
 link(f"{T}/workflows", "post", "201", ["getWorkflow", "replaceWorkflow", "deleteWorkflow", "listWorkflowVersions", "startRun", "listRuns"], BY_ID)
 link(f"{T}/policies", "post", "201", ["getPolicy", "updatePolicy", "deletePolicy"], BY_ID)
+link(f"{T}/secrets", "post", "201", ["getSecret", "updateSecret", "deleteSecret", "rotateSecret"], BY_ID)
 RUN_LINK = {"tenant": "$request.path.tenant", "run": "$response.body#/id"}
 link(f"{T}/workflows/{{id}}/runs", "post", "201", ["getRun", "getRunEvents"], RUN_LINK)
 

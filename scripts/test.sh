@@ -10,6 +10,7 @@ cd "$ROOT"
 apt_ensure postgresql curl ca-certificates
 venv_ensure
 start_postgres
+start_openbao
 
 log "building (debug, with tests)"
 swift build --build-tests

@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import Policy
 import Prometheus
+import Secrets
 import ServiceLifecycle
 import Store
 
@@ -60,6 +61,43 @@ public func prepareStorage(_ configuration: GatewayConfiguration, logger: Logger
     return created
 }
 
+/// The secret service with the configured key provider (a local keyring file in the data
+/// folder, or a Vault/OpenBao transit key, created if missing).
+public func makeSecretService(_ configuration: GatewayConfiguration, store: Store) async throws -> SecretService {
+    let vault = configuration.vault.map { VaultClient(configuration: $0) }
+    let keys: any KeyProvider
+    if let key = configuration.keyProvider.transitKey {
+        guard let vault else { throw SecretsError.keyProvider("the transit key provider needs --vault-addr") }
+        let transit = TransitKeyProvider(vault: vault, keyName: key)
+        try await transit.ensureKey()
+        keys = transit
+    } else {
+        keys = try LocalKeyring(path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("keyring.json").path)
+    }
+    return SecretService(store: store, keys: keys, vault: vault, redactor: configuration.redactor)
+}
+
+/// Rotates generated secrets whose interval has passed, once a minute.
+struct RotationService: Service {
+    let secrets: SecretService
+    let overlap: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let rotated = try await secrets.rotateDueSecrets(overlap: overlap)
+                    if !rotated.isEmpty { logger.info("rotated secrets", metadata: ["count": "\(rotated.count)"]) }
+                } catch {
+                    logger.warning("secret rotation failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(60))
+            }
+        }
+    }
+}
+
 /// Builds the gateway: storage must have been prepared with ``prepareStorage(_:logger:)``.
 ///
 /// - Parameters:
@@ -76,20 +114,22 @@ public func buildApplication(
     let quotas = QuotaBook(identity: identity, defaults: configuration.quotas)
     let authorizer = try FlowgateAuthorizer()
     let policies = PolicyBook(authorizer: authorizer, store: store, identity: identity)
+    let secrets = try await makeSecretService(configuration, store: store)
     let engine = RunEngine(
         store: store, registry: .builtIn, configuration: RunEngineConfiguration(maxConcurrentRuns: configuration.maxConcurrentRuns),
         authorizer: authorizer, logger: logger, quotas: { tenant in (try? await quotas.quotas(for: tenant)) ?? configuration.quotas },
-        preparePolicies: { tenant in try await policies.prepare(tenant) }
+        preparePolicies: { tenant in try await policies.prepare(tenant) }, secrets: secrets
     )
-    let auditWriter = AuditWriter(store: store, logger: logger)
+    let auditWriter = AuditWriter(store: store, redactor: configuration.redactor, logger: logger)
     let gateway = Gateway(
-        store: store, identity: identity, authorizer: authorizer, policies: policies, engine: engine, routes: routes, logger: logger
+        store: store, identity: identity, authorizer: authorizer, policies: policies, secrets: secrets, engine: engine, routes: routes,
+        redactor: configuration.redactor, logger: logger
     )
     let router = gateway.buildRouter(auditWriter: auditWriter, quotas: quotas, maxBodyBytes: configuration.maxBodyBytes)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flowgate"),
-        services: [StoreService(store: store), auditWriter, engine],
+        services: [StoreService(store: store), auditWriter, engine, RotationService(secrets: secrets, overlap: configuration.rotationOverlap, logger: logger)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
@@ -101,7 +141,7 @@ extension Gateway {
         let router = Router(context: FlowgateRequestContext.self)
         router.add(middleware: RequestSetupMiddleware(maxBodyBytes: maxBodyBytes))
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: ProblemMiddleware(routes: routes))
+        router.add(middleware: ProblemMiddleware(routes: routes, redactor: redactor))
         addOperationalRoutes(to: router, registry: MetricsRegistry.shared, openAPI: OpenAPIDocument.bytes)
 
         let api = router.group("api/v1")
@@ -116,6 +156,7 @@ extension Gateway {
         addAuditRoutes(api: api, tenant: tenant)
         addQuotaRoutes(tenant: tenant, defaults: quotas.defaults)
         addPolicyRoutes(tenant: tenant)
+        addSecretRoutes(tenant: tenant)
         return router
     }
 }

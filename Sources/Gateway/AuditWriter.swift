@@ -1,4 +1,5 @@
 import Logging
+import Secrets
 import ServiceLifecycle
 import Store
 import Synchronization
@@ -17,6 +18,7 @@ final class AuditWriter: Service {
     }
 
     private let store: Store
+    private let redactor: Redactor
     private let logger: Logger
     private let state = Mutex(State())
     private let wakeups: AsyncStream<Void>
@@ -24,14 +26,21 @@ final class AuditWriter: Service {
     /// Largest group committed in one transaction.
     private let maxBatch = 512
 
-    init(store: Store, logger: Logger) {
+    init(store: Store, redactor: Redactor, logger: Logger) {
         self.store = store
+        self.redactor = redactor
         self.logger = logger
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Appends `record` to its tenant's chain; returns once it is committed.
-    func write(_ record: AuditRecord) async throws {
+    func write(_ unredacted: AuditRecord) async throws {
+        // Nothing that reaches the audit log may carry a secret, whatever a handler put there.
+        var redacted = unredacted
+        redacted.resource = redactor.redact(redacted.resource)
+        redacted.detail = redactor.redact(redacted.detail)
+        redacted.reasons = redacted.reasons.map(redactor.redact)
+        let record = redacted
         let committed = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
             let queued = state.withLock { s in
                 guard !s.closed else { return false }

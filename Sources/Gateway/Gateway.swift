@@ -5,6 +5,7 @@ import Identity
 import JSON
 import Logging
 import Policy
+import Secrets
 import Store
 
 /// What a route is about, for its authorization.
@@ -23,8 +24,11 @@ struct Gateway: Sendable {
     let identity: IdentityService
     let authorizer: FlowgateAuthorizer
     let policies: PolicyBook
+    let secrets: SecretService
     let engine: RunEngine
     let routes: RouteTable
+    /// The process-wide redactor: applied to problem details and audit entries.
+    let redactor: Redactor
     let logger: Logger
 
     /// Decides `action` on `resource` for the request's principal and records the decision

@@ -1,5 +1,6 @@
 import Logging
 import Policy
+import Secrets
 
 /// Everything `flowgate serve` can be told. Environment variables are read by the executable,
 /// never here.
@@ -20,6 +21,14 @@ public struct GatewayConfiguration: Sendable {
     public var maxConcurrentRuns: Int
     /// Quotas of tenants that set none. Default: ``TenantQuotas/defaults``.
     public var quotas: TenantQuotas
+    /// Where key-encryption keys live. Default: the local keyring in the data folder.
+    public var keyProvider: KeyProviderChoice
+    /// Vault/OpenBao, for external secrets and the transit key provider. Default: none.
+    public var vault: VaultConfiguration?
+    /// The process-wide redactor, shared with logging. Default: a new one.
+    public var redactor: Redactor
+    /// How long a rotated generated secret's old value stays valid. Default: 1 hour.
+    public var rotationOverlap: Duration
 
     /// - Parameters:
     ///   - host: listen address (default 127.0.0.1).
@@ -31,9 +40,15 @@ public struct GatewayConfiguration: Sendable {
     ///   - maxConcurrentRuns: runs executed at once (default 8).
     public init(
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./.flowgate", databaseURL: String? = nil,
-        bootstrapToken: String? = nil, maxBodyBytes: Int = 1 << 20, maxConcurrentRuns: Int = 8, quotas: TenantQuotas = .defaults
+        bootstrapToken: String? = nil, maxBodyBytes: Int = 1 << 20, maxConcurrentRuns: Int = 8, quotas: TenantQuotas = .defaults,
+        keyProvider: KeyProviderChoice = .localKeyring, vault: VaultConfiguration? = nil, redactor: Redactor = Redactor(),
+        rotationOverlap: Duration = .seconds(3600)
     ) {
         self.quotas = quotas
+        self.keyProvider = keyProvider
+        self.vault = vault
+        self.redactor = redactor
+        self.rotationOverlap = rotationOverlap
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -42,4 +57,13 @@ public struct GatewayConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.maxConcurrentRuns = maxConcurrentRuns
     }
+}
+
+/// Which key provider wraps data keys.
+public struct KeyProviderChoice: Sendable, Hashable {
+    let transitKey: String?
+    /// `<data-dir>/keyring.json`, created on first start (mode 0600).
+    public static let localKeyring = KeyProviderChoice(transitKey: nil)
+    /// A derived Vault/OpenBao transit key (the tenant is the derivation context).
+    public static func transit(key: String) -> KeyProviderChoice { KeyProviderChoice(transitKey: key) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Logging
+import Secrets
 import Synchronization
 
 /// Writes one JSON object per line: time, level, label, message, metadata and source.
@@ -35,11 +36,14 @@ public struct JSONLogHandler: LogHandler {
     public var metadataProvider: Logger.MetadataProvider?
     let label: String
     let sink: Sink
+    /// Masks secret values in every line (message and metadata).
+    let redactor: Redactor?
 
-    public init(label: String, level: Logger.Level = .info, sink: Sink = .standardOutput) {
+    public init(label: String, level: Logger.Level = .info, sink: Sink = .standardOutput, redactor: Redactor? = nil) {
         self.label = label
         self.logLevel = level
         self.sink = sink
+        self.redactor = redactor
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -59,7 +63,9 @@ public struct JSONLogHandler: LogHandler {
         if let extra = event.metadata { merged.merge(extra) { _, b in b } }
         for (key, value) in merged { fields[key] = JSONLogHandler.json(value) }
         if event.level >= .warning { fields["source"] = .string("\(event.file):\(event.line)") }
-        var bytes = JSONValue.object(fields).serializedBytes()
+        var line = JSONValue.object(fields)
+        if let redactor { line = redactor.redact(line) }
+        var bytes = line.serializedBytes()
         bytes.append(0x0A)
         sink.emit(bytes)
     }

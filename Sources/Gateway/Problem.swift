@@ -3,6 +3,7 @@ import Hummingbird
 import Identity
 import JSON
 import Policy
+import Secrets
 import Store
 
 /// An RFC 9457 problem: every error answer of the API has this shape
@@ -97,6 +98,13 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
             if error.isNotFound { return notFound(error.message.replacingOccurrences(of: " not found", with: "")) }
             if error.isConflict { return conflict(error.message) }
             return field(error.field ?? "body", error.message)
+        case let error as SecretsError:
+            if error.isNotFound { return notFound(error.message.replacingOccurrences(of: " not found", with: "")) }
+            if error.isConflict { return conflict(error.message) }
+            if error.isInvalid { return field(error.field ?? "body", error.message) }
+            return Problem(.badGateway, kind: "key-provider", title: "Key provider failed", detail: error.message)
+        case let error as VaultError:
+            return Problem(error.isNotFound ? .unprocessableContent : .badGateway, kind: "vault", title: "Vault/OpenBao", detail: error.message)
         case let error as QuotaError:
             return unprocessable(error.description)
         case let error as RunError:

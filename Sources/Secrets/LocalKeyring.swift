@@ -12,6 +12,13 @@ public final class LocalKeyring: KeyProvider {
     private struct Keys {
         var active: String
         var keys: [String: SymmetricKey]
+        /// The file's modification time and size when read, to notice another process's rotation.
+        var stamp: FileStamp? = nil
+    }
+    struct FileStamp: Equatable, Sendable {
+        var seconds: Int
+        var nanoseconds: Int
+        var size: Int64
     }
     private let keys: Mutex<Keys>
 
@@ -19,13 +26,33 @@ public final class LocalKeyring: KeyProvider {
     public init(path: String) throws {
         self.path = path
         if FileManager.default.fileExists(atPath: path) {
-            keys = Mutex(try LocalKeyring.load(path))
+            var loaded = try LocalKeyring.load(path)
+            loaded.stamp = LocalKeyring.stamp(path)
+            keys = Mutex(loaded)
         } else {
             let id = LocalKeyring.newKeyID()
-            let initial = Keys(active: id, keys: [id: SymmetricKey(size: .bits256)])
+            var initial = Keys(active: id, keys: [id: SymmetricKey(size: .bits256)])
             try LocalKeyring.save(initial, to: path)
+            initial.stamp = LocalKeyring.stamp(path)
             keys = Mutex(initial)
         }
+    }
+
+    static func stamp(_ path: String) -> FileStamp? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return FileStamp(seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec), size: Int64(info.st_size))
+    }
+
+    /// Rereads the file when another process (`flowgate secrets rotate-kek`) changed it, so a
+    /// running server wraps with the new active key and can unwrap what was rewrapped.
+    private func refreshIfChanged() throws {
+        let current = LocalKeyring.stamp(path)
+        let known = keys.withLock { $0.stamp }
+        guard current != known else { return }
+        var fresh = try LocalKeyring.load(path)
+        fresh.stamp = current
+        keys.withLock { $0 = fresh }
     }
 
     static func newKeyID() -> String {
@@ -68,6 +95,7 @@ public final class LocalKeyring: KeyProvider {
     static func aad(_ tenant: String, _ keyID: String) -> [UInt8] { Array("flowgate-dek|\(tenant)|\(keyID)".utf8) }
 
     public func wrap(_ dataKey: [UInt8], tenant: String) async throws -> String {
+        try refreshIfChanged()
         let (id, key) = keys.withLock { ($0.active, $0.keys[$0.active]) }
         guard let key else { throw SecretsError.keyProvider("active key missing") }
         let sealed = try Envelope.seal(dataKey, dataKey: key, associatedData: LocalKeyring.aad(tenant, id))
@@ -77,6 +105,7 @@ public final class LocalKeyring: KeyProvider {
     public func unwrap(_ wrapped: String, tenant: String) async throws -> [UInt8] {
         let parts = wrapped.split(separator: ":", maxSplits: 2).map(String.init)
         guard parts.count == 3, parts[0] == "local" else { throw SecretsError.keyProvider("not a local keyring wrapping") }
+        try refreshIfChanged()
         guard let key = keys.withLock({ $0.keys[parts[1]] }) else {
             throw SecretsError.keyProvider("key \(parts[1]) is not in the keyring")
         }
@@ -90,6 +119,7 @@ public final class LocalKeyring: KeyProvider {
             next.keys[id] = SymmetricKey(size: .bits256)
             next.active = id
             try LocalKeyring.save(next, to: path)
+            next.stamp = LocalKeyring.stamp(path)
             current = next
             return next
         }
@@ -105,6 +135,7 @@ public final class LocalKeyring: KeyProvider {
             var next = current
             next.keys = next.keys.filter { $0.key == next.active }
             try LocalKeyring.save(next, to: path)
+            next.stamp = LocalKeyring.stamp(path)
             current = next
         }
     }

@@ -103,6 +103,7 @@ public final class Redactor: Sendable {
             forms.insert(Array(percentEncoded(value, form: false).utf8))
             forms.insert(Array(percentEncoded(value, form: true).utf8))
             forms.insert(Array(percentEncoded(value, form: false).lowercasedHexEscapes().utf8))
+            forms.insert(Array(percentEncoded(value, form: false, keepUnreserved: false).utf8))
             var json: [UInt8] = []
             JSONValue.writeString(value, into: &json)
             forms.insert(Array(json.dropFirst().dropLast()))
@@ -148,12 +149,15 @@ public final class Redactor: Sendable {
         }
     }
 
-    static func percentEncoded(_ value: String, form: Bool) -> String {
+    /// Percent-encoding as RFC 3986 does it (unreserved characters kept), or as encoders that
+    /// keep only letters and digits do (`keepUnreserved: false`).
+    static func percentEncoded(_ value: String, form: Bool, keepUnreserved: Bool = true) -> String {
         var out = ""
         for b in value.utf8 {
             switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            case _ where keepUnreserved && (b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")):
                 out.unicodeScalars.append(Unicode.Scalar(b))
             case UInt8(ascii: " ") where form:
                 out += "+"

@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import Logging
 import Policy
+import Secrets
 import Store
 
 /// The `flowgate` command: parses arguments and hands over to the Gateway module.
@@ -11,7 +12,7 @@ struct Flowgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flowgate",
         abstract: "A multi-tenant, policy-governed workflow platform for observability pipelines.",
-        subcommands: [Serve.self, Audit.self, PolicyCommand.self]
+        subcommands: [Serve.self, Audit.self, PolicyCommand.self, SecretsCommand.self]
     )
 }
 
@@ -31,11 +32,43 @@ struct StorageOptions: ParsableArguments {
     }
 }
 
-/// Sets up JSON-lines logging on standard output.
-func makeLogger(_ label: String) -> Logger {
+/// Sets up JSON-lines logging on standard output, every line passed through `redactor`.
+func makeLogger(_ label: String, redactor: Redactor) -> Logger {
     let level = ProcessInfo.processInfo.environment["FLOWGATE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-    LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+    LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level, redactor: redactor) }
     return Logger(label: label)
+}
+
+/// Options naming Vault/OpenBao and the key provider; credentials come from the environment.
+struct KeyOptions: ParsableArguments {
+    @Option(help: "Vault/OpenBao address for external secrets and the transit key provider (env FLOWGATE_VAULT_ADDR). Authenticates with FLOWGATE_VAULT_ROLE_ID and FLOWGATE_VAULT_SECRET_ID (AppRole) or FLOWGATE_VAULT_TOKEN.")
+    var vaultAddr: String?
+
+    @Option(help: "Key-encryption key provider: local (a keyring file in the data folder) or transit.")
+    var keyProvider: String = "local"
+
+    @Option(help: "Name of the derived transit key when --key-provider transit.")
+    var transitKey: String = "flowgate"
+
+    func vaultConfiguration() throws -> VaultConfiguration? {
+        let env = ProcessInfo.processInfo.environment
+        guard let address = vaultAddr ?? env["FLOWGATE_VAULT_ADDR"], !address.isEmpty else { return nil }
+        if let role = env["FLOWGATE_VAULT_ROLE_ID"], let secret = env["FLOWGATE_VAULT_SECRET_ID"] {
+            return VaultConfiguration(address: address, authentication: .appRole(roleID: role, secretID: secret))
+        }
+        if let token = env["FLOWGATE_VAULT_TOKEN"] {
+            return VaultConfiguration(address: address, authentication: .token(token))
+        }
+        throw ValidationError("a Vault address needs FLOWGATE_VAULT_ROLE_ID and FLOWGATE_VAULT_SECRET_ID, or FLOWGATE_VAULT_TOKEN")
+    }
+
+    func choice() throws -> KeyProviderChoice {
+        switch keyProvider {
+        case "local": return .localKeyring
+        case "transit": return .transit(key: transitKey)
+        default: throw ValidationError("--key-provider must be local or transit")
+        }
+    }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -48,6 +81,7 @@ struct Serve: AsyncParsableCommand {
     var port: Int = 8080
 
     @OptionGroup var storage: StorageOptions
+    @OptionGroup var keys: KeyOptions
 
     @Option(help: "Largest request body in bytes.")
     var maxBodyBytes: Int = 1 << 20
@@ -59,14 +93,15 @@ struct Serve: AsyncParsableCommand {
     var principalRequestsPerSecond: Int = TenantQuotas.defaults.principalRate.rate
 
     func run() async throws {
-        let logger = makeLogger("flowgate")
+        let redactor = Redactor()
+        let logger = makeLogger("flowgate", redactor: redactor)
         var quotas = TenantQuotas.defaults
         quotas.tenantRate = RateLimit(rate: tenantRequestsPerSecond, burst: 2 * tenantRequestsPerSecond)
         quotas.principalRate = RateLimit(rate: principalRequestsPerSecond, burst: 2 * principalRequestsPerSecond)
         let configuration = GatewayConfiguration(
             host: host, port: port, dataDirectory: storage.dataDir, databaseURL: storage.resolvedDatabaseURL,
             bootstrapToken: ProcessInfo.processInfo.environment["FLOWGATE_BOOTSTRAP_TOKEN"], maxBodyBytes: maxBodyBytes,
-            quotas: quotas
+            quotas: quotas, keyProvider: try keys.choice(), vault: try keys.vaultConfiguration(), redactor: redactor
         )
         if let token = try await prepareStorage(configuration, logger: logger) {
             // Shown once, on the terminal, never in the log stream.
@@ -112,6 +147,40 @@ struct Audit: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             print("audit chain intact: \(result.entriesChecked) entries in \(result.chainsChecked) chains")
+        }
+    }
+}
+
+/// `flowgate secrets ...`: maintenance of stored secrets.
+struct SecretsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "secrets", abstract: "Maintain stored secrets.", subcommands: [RotateKEK.self])
+
+    struct RotateKEK: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-kek",
+            abstract: "Rotate the key-encryption key and rewrap every data key (secret values are never decrypted)."
+        )
+        @OptionGroup var storage: StorageOptions
+        @OptionGroup var keys: KeyOptions
+
+        @Flag(help: "Remove older local keyring keys once every data key is rewrapped (only when no server still holds them).")
+        var retireOldKeys = false
+
+        func run() async throws {
+            var logger = Logger(label: "flowgate.secrets")
+            logger.logLevel = .error
+            let configuration = GatewayConfiguration(
+                dataDirectory: storage.dataDir, databaseURL: storage.resolvedDatabaseURL, keyProvider: try keys.choice(),
+                vault: try keys.vaultConfiguration()
+            )
+            let count = try await Store.withOpened(storeConfiguration(configuration), logger: logger) { store in
+                try await store.migrate()
+                let secrets = try await makeSecretService(configuration, store: store)
+                let count = try await secrets.rotateKeyEncryptionKey()
+                if retireOldKeys, let keyring = secrets.keys as? LocalKeyring { try keyring.retireInactiveKeys() }
+                return count
+            }
+            print("rotated the key-encryption key; rewrapped \(count) data keys")
         }
     }
 }

@@ -50,11 +50,21 @@ import Testing
         let run = try await owner.post("\(p)/workflows/\(tenant.ids["workflow"] ?? "")/runs", ["input": ["x": 1]])
         #expect(run.status == 201)
         tenant.ids["run"] = run.json["id"]?.stringValue
+        let secret = try await owner.post("\(p)/secrets", ["name": "db_password", "value": .string("pw-\(slug)-0123456789")])
+        #expect(secret.status == 201)
+        tenant.ids["secret"] = secret.json["id"]?.stringValue
+        // Policy ids are names chosen by the tenant; each tenant uses its own here so that one's
+        // path with the other's id names nothing.
+        let policy = try await owner.post("\(p)/policies", ["id": .string("quiet-policy-\(slug)"), "text": "forbid (principal, action == Action::\"secret.rotate\", resource) when { context.source_ip.isMulticast() };"])
+        #expect(policy.status == 201)
+        tenant.ids["policy"] = "quiet-policy-\(slug)"
         return tenant
     }
 
     /// A request body each route accepts, so that a 404 cannot come from a bad body.
     static func body(for method: String, path: String) -> JSONValue? {
+        if method == "PUT", path.contains("/policies/") { return ["text": "permit (principal, action, resource);"] }
+        if method == "PUT", path.contains("/secrets/") { return ["value": "overwritten-value"] }
         switch (method, path.split(separator: "/").last.map(String.init) ?? "") {
         case ("POST", "users"): return ["user_name": "mallory"]
         case ("PATCH", "{id}") where path.contains("/users/"): return ["display_name": "pwned"]
@@ -65,6 +75,11 @@ import Testing
         case ("POST", "workflows"), ("PUT", "{id}"): return ["name": "evil", "definition": definition]
         case ("POST", "runs"): return ["input": [:]]
         case ("PATCH", "{tenant}"): return ["name": "evil"]
+        case ("POST", "rotate"): return ["value": "rotated-value"]
+        case ("POST", "policies"): return ["id": "evil", "text": "permit (principal, action, resource);"]
+        case ("POST", "secrets"): return ["name": "evil", "value": "evil-value"]
+        case ("POST", "authorize"): return ["principal": ["type": "ApiToken", "id": "x"], "action": "workflow.read", "resource": ["type": "Workflow", "id": "x"]]
+        case ("PUT", "quotas"): return ["max_queued_runs": 1]
         default: return method == "GET" || method == "DELETE" ? nil : [:]
         }
     }
@@ -83,6 +98,8 @@ import Testing
                 else if template.contains("/groups/") { kind = "group" }
                 else if template.contains("/role-bindings/") { kind = "binding" }
                 else if template.contains("/tokens/") { kind = "token" }
+                else if template.contains("/policies/") { kind = "policy" }
+                else if template.contains("/secrets/") { kind = "secret" }
                 else { kind = "workflow" }
                 path = path.replacingOccurrences(of: "{id}", with: target.ids[kind] ?? "")
                 path = path.replacingOccurrences(of: "{run}", with: target.ids["run"] ?? "")
@@ -185,6 +202,8 @@ import Testing
         #expect(try await b.owner.get("/api/v1/tenants/beta/workflows/\(b.ids["workflow"] ?? "")").json["version"] == 1)
         #expect(try await b.owner.get("/api/v1/tenants/beta").json["name"] == "Beta")
         #expect(try await b.owner.get("/api/v1/tenants/beta/groups/\(b.ids["group"] ?? "")").status == 200)
+        #expect(try await b.owner.get("/api/v1/tenants/beta/secrets/\(b.ids["secret"] ?? "")").json["version"] == 1)
+        #expect(try await b.owner.get("/api/v1/tenants/beta/policies/quiet-policy-beta").json["version"] == 1)
         // The attempts are in the actor's own audit chain, refused for tenant isolation.
         let auditA = try await a.owner.get("/api/v1/tenants/alpha/audit?outcome=not_found&limit=1000").json["items"]?.arrayValue ?? []
         #expect(auditA.contains { $0["reasons"] == ["tenant-isolation"] && $0["resource"] == #"Tenant::"beta""# })

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Secrets
 
 /// Turns every error into a problem+json answer, and a request for a path that exists with
 /// another method into 405 with `Allow`. Unexpected errors are logged with the request id and
@@ -7,6 +8,7 @@ import Logging
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = FlowgateRequestContext
     let routes: RouteTable
+    let redactor: Redactor
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -23,6 +25,7 @@ struct ProblemMiddleware: RouterMiddleware {
                     )
                 }
             }
+            problem.detail = redactor.redact(problem.detail)
             if problem.status == .internalServerError {
                 context.logger.error("unhandled error", metadata: ["error.type": .string(String(describing: type(of: error)))])
             }
