@@ -15,6 +15,48 @@ public struct PortSpec: Sendable, Equatable {
     }
 }
 
+/// How a node type runs, for the editor and for the engine's defaults.
+public struct ExecutionMode: Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: String
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    /// Starts a workflow (no inputs).
+    public static let trigger = ExecutionMode("trigger")
+    /// Pure transformation of its input, in process.
+    public static let transform = ExecutionMode("transform")
+    /// Reads from an outside system.
+    public static let source = ExecutionMode("source")
+    /// Writes to an outside system; in a dry run it reports what it would write instead.
+    public static let sink = ExecutionMode("sink")
+    /// Runs tenant-supplied code (jq, SQL) under limits, out of process where needed.
+    public static let script = ExecutionMode("script")
+    /// Steers the flow (branch, map, join, loop).
+    public static let control = ExecutionMode("control")
+}
+
+/// Limits a node type runs under; a node may lower (not raise) them in its config.
+public struct NodeLimits: Sendable, Hashable {
+    /// Longest one attempt may take.
+    public var timeout: Duration
+    /// Attempts before the step fails (1 = no retry).
+    public var maxAttempts: Int
+    /// Largest output, in bytes of JSON.
+    public var maxOutputBytes: Int
+
+    public init(timeout: Duration = .seconds(60), maxAttempts: Int = 1, maxOutputBytes: Int = 8 << 20) {
+        self.timeout = timeout
+        self.maxAttempts = maxAttempts
+        self.maxOutputBytes = maxOutputBytes
+    }
+
+    var json: JSONValue {
+        let (s, a) = timeout.components
+        return ["timeout_ms": .int(s * 1000 + a / 1_000_000_000_000_000), "max_attempts": .int(Int64(maxAttempts)),
+                "max_output_bytes": .int(Int64(maxOutputBytes))]
+    }
+}
+
 /// What a node type declares about itself: the catalog entry the editor builds its palette
 /// and property forms from.
 public struct NodeTypeDescriptor: Sendable, Equatable {
@@ -27,8 +69,13 @@ public struct NodeTypeDescriptor: Sendable, Equatable {
     public var outputs: [PortSpec]
     /// JSON Schema of the node's `config` object.
     public var configSchema: JSONValue
+    public var mode: ExecutionMode
+    public var limits: NodeLimits
 
-    public init(name: String, title: String, category: String, description: String, inputs: [PortSpec], outputs: [PortSpec], configSchema: JSONValue) {
+    public init(
+        name: String, title: String, category: String, description: String, inputs: [PortSpec], outputs: [PortSpec], configSchema: JSONValue,
+        mode: ExecutionMode = .transform, limits: NodeLimits = NodeLimits()
+    ) {
         self.name = name
         self.title = title
         self.category = category
@@ -36,6 +83,8 @@ public struct NodeTypeDescriptor: Sendable, Equatable {
         self.inputs = inputs
         self.outputs = outputs
         self.configSchema = configSchema
+        self.mode = mode
+        self.limits = limits
     }
 
     /// The catalog entry as JSON.
@@ -44,6 +93,7 @@ public struct NodeTypeDescriptor: Sendable, Equatable {
         return [
             "name": .string(name), "title": .string(title), "category": .string(category), "description": .string(description),
             "inputs": .array(inputs.map(port)), "outputs": .array(outputs.map(port)), "config_schema": configSchema,
+            "mode": .string(mode.rawValue), "limits": limits.json,
         ]
     }
 }
@@ -60,6 +110,25 @@ public struct NodeContext: Sendable {
     /// key on every attempt, so a receiver can deduplicate a resumed step.
     public var idempotencyKey: String
     public var logger: Logger
+    /// In a dry run, sinks report what they would write instead of writing.
+    public var dryRun: Bool = false
+    /// Which attempt this is (1 for the first).
+    public var attempt: Int = 1
+
+    public init(
+        tenant: String, runID: String, nodeID: String, traceID: String, spanID: String, idempotencyKey: String, logger: Logger,
+        dryRun: Bool = false, attempt: Int = 1
+    ) {
+        self.tenant = tenant
+        self.runID = runID
+        self.nodeID = nodeID
+        self.traceID = traceID
+        self.spanID = spanID
+        self.idempotencyKey = idempotencyKey
+        self.logger = logger
+        self.dryRun = dryRun
+        self.attempt = attempt
+    }
 }
 
 /// A failure of a node's execution, with a message safe to store in run data (after

@@ -45,11 +45,31 @@ public struct WorkflowValidator: Sendable {
             if let toType = registry[to.type], !toType.descriptor.inputs.contains(where: { $0.name == edge.to.port }) {
                 problems.append(.init(node: to.id, edge: edge.label, port: edge.to.port, message: "\(to.type) has no input port \"\(edge.to.port)\""))
             }
+            if let out = registry[from.type]?.descriptor.outputs.first(where: { $0.name == edge.from.port }),
+               let input = registry[to.type]?.descriptor.inputs.first(where: { $0.name == edge.to.port }),
+               let reason = Self.incompatibility(out.schema, input.schema) {
+                problems.append(.init(node: to.id, edge: edge.label, port: edge.to.port, message: reason))
+            }
         }
         if problems.isEmpty, let cycleNode = Self.topologicalOrder(definition).cycleNode {
             problems.append(.init(node: cycleNode, message: "is part of a cycle; workflows must be acyclic (use a loop node to repeat)"))
         }
         if !problems.isEmpty { throw WorkflowValidationError(problems) }
+    }
+
+    /// Why values of `output` cannot flow into `input`, or `nil` when they can. Ports compare
+    /// by their declared JSON types (an integer is a number); a port without a type takes anything.
+    public static func incompatibility(_ output: JSONValue, _ input: JSONValue) -> String? {
+        func types(_ schema: JSONValue) -> Set<String>? {
+            guard let t = schema["type"] else { return nil }
+            let names = t.arrayValue?.compactMap(\.stringValue) ?? [t.stringValue].compactMap { $0 }
+            return Set(names)
+        }
+        guard let produced = types(output), let accepted = types(input) else { return nil }
+        var acceptedWidened = accepted
+        if accepted.contains("number") { acceptedWidened.insert("integer") }
+        if produced.isSubset(of: acceptedWidened) { return nil }
+        return "the output produces \(produced.sorted().joined(separator: " or ")) but the input accepts \(accepted.sorted().joined(separator: " or "))"
     }
 
     static func isValidID(_ id: String) -> Bool {

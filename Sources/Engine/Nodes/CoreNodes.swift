@@ -7,7 +7,7 @@ public struct ManualTriggerNode: NodeType {
         name: "trigger.manual", title: "Manual trigger", category: "Triggers",
         description: "Starts the workflow when a run is requested through the API; emits the run's input.",
         inputs: [], outputs: [PortSpec("out", description: "The run input")],
-        configSchema: ["type": "object", "properties": [:], "additionalProperties": false]
+        configSchema: ["type": "object", "properties": [:], "additionalProperties": false], mode: .trigger
     )
 
     public func execute(config: JSONValue, input: [String: JSONValue], context: NodeContext) async throws -> [String: JSONValue] {

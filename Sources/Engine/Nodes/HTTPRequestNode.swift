@@ -30,7 +30,8 @@ public struct HTTPRequestNode: NodeType {
                 "timeout_ms": ["type": "integer", "minimum": 1, "maximum": 300_000],
                 "ignore_errors": ["type": "boolean"],
             ],
-        ]
+        ],
+        mode: .source, limits: NodeLimits(timeout: .seconds(300), maxAttempts: 3)
     )
 
     public func execute(config: JSONValue, input: [String: JSONValue], context: NodeContext) async throws -> [String: JSONValue] {
