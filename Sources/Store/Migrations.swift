@@ -238,19 +238,72 @@ extension Migration {
                 """,
             ]
         },
+        // SCIM: external ids, stored SCIM documents, ETag versions, and case-insensitive names.
+        //
+        // - `users`: `external_id`; `scim`, the stored SCIM document (everything kept that has
+        //   no column of its own); `version`, the ETag source; `user_name_ci`, a generated
+        //   column with the ASCII-folded user name, unique per tenant, so that `userName` is
+        //   unique regardless of case and `userName eq` is one index probe whichever code path
+        //   wrote the row.
+        // - `groups`: the same, with `display_name_ci` (not unique: `UNIQUE (tenant_id, name)`
+        //   keeps names unique as typed).
+        // - Indexes for `externalId eq` and `displayName eq` that end in the default list order
+        //   (`created_at, id`), and one for listing in creation order.
+        // - Existing users get their e-mail address as their primary SCIM e-mail.
+        //
+        // The generated columns use `lower()`, which folds ASCII only on SQLite and, with
+        // `COLLATE "C"`, on PostgreSQL too: the same rule as Identity's `SCIMText.fold`.
+        Migration(version: 4, name: "scim: external ids, documents, versions, case-insensitive names") { dialect in
+            let postgres = dialect == .postgres
+            // SQLite can add only VIRTUAL generated columns to an existing table; PostgreSQL only
+            // STORED ones. Both can be indexed. On PostgreSQL the column itself is in the "C"
+            // collation, so that one index serves both `=` and the byte-order ORDER BY of sorting.
+            func folded(_ column: String) -> String {
+                postgres
+                    ? "TEXT COLLATE \"C\" GENERATED ALWAYS AS (lower(\(column) COLLATE \"C\")) STORED"
+                    : "TEXT GENERATED ALWAYS AS (lower(\(column))) VIRTUAL"
+            }
+            let backfill = postgres
+                ? """
+                  UPDATE users SET scim = jsonb_build_object('emails', jsonb_build_array(jsonb_build_object('value', email, 'primary', true)))::text
+                  WHERE email IS NOT NULL AND email <> ''
+                  """
+                : """
+                  UPDATE users SET scim = json_object('emails', json_array(json_object('value', email, 'primary', json('true'))))
+                  WHERE email IS NOT NULL AND email <> ''
+                  """
+            return [
+                "ALTER TABLE users ADD COLUMN external_id TEXT",
+                "ALTER TABLE users ADD COLUMN scim TEXT NOT NULL DEFAULT '{}'",
+                "ALTER TABLE users ADD COLUMN version BIGINT NOT NULL DEFAULT 1",
+                "ALTER TABLE users ADD COLUMN user_name_ci \(folded("user_name"))",
+                "CREATE UNIQUE INDEX users_user_name_ci ON users (tenant_id, user_name_ci)",
+                "CREATE INDEX users_external_id ON users (tenant_id, external_id, created_at, id)",
+                "CREATE INDEX users_created ON users (tenant_id, created_at, id)",
+                backfill,
+                "ALTER TABLE groups ADD COLUMN external_id TEXT",
+                "ALTER TABLE groups ADD COLUMN scim TEXT NOT NULL DEFAULT '{}'",
+                "ALTER TABLE groups ADD COLUMN version BIGINT NOT NULL DEFAULT 1",
+                "ALTER TABLE groups ADD COLUMN display_name_ci \(folded("name"))",
+                "CREATE INDEX groups_display_name_ci ON groups (tenant_id, display_name_ci, created_at, id)",
+                "CREATE INDEX groups_external_id ON groups (tenant_id, external_id, created_at, id)",
+                "CREATE INDEX groups_created ON groups (tenant_id, created_at, id)",
+            ]
+        },
     ]
 }
 
 extension Store {
-    /// Applies every migration not yet applied, each in its own transaction. Safe to call at
-    /// every start; concurrent starts against one PostgreSQL serialize on an advisory lock.
-    public func migrate() async throws {
+    /// Applies every migration not yet applied (up to `upTo`, when given), each in its own
+    /// transaction. Safe to call at every start; concurrent starts against one PostgreSQL
+    /// serialize on an advisory lock.
+    public func migrate(upTo: Int? = nil) async throws {
         try await database.write { db in
             try await db.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
             )
         }
-        for migration in Migration.all {
+        for migration in Migration.all where migration.version <= (upTo ?? .max) {
             let now = clock.nowMillis()
             try await database.write { db in
                 if db.dialect == .postgres {

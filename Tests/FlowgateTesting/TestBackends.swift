@@ -34,7 +34,10 @@ public struct TestBackend: Sendable, CustomTestStringConvertible, CustomStringCo
 
     /// A fresh, empty, migrated database for one test: a temporary SQLite file, or a new
     /// PostgreSQL database created for the test and dropped afterwards.
-    public func withStore<R: Sendable>(clock: any WallClock = SystemWallClock(), _ body: @Sendable (Store) async throws -> R) async throws -> R {
+    /// - Parameter migratingUpTo: stop migrating at this version (for tests of a later migration).
+    public func withStore<R: Sendable>(
+        clock: any WallClock = SystemWallClock(), migratingUpTo: Int? = nil, _ body: @Sendable (Store) async throws -> R
+    ) async throws -> R {
         var logger = Logger(label: "test.store")
         logger.logLevel = .warning
         guard let postgresURL else {
@@ -42,7 +45,7 @@ public struct TestBackend: Sendable, CustomTestStringConvertible, CustomStringCo
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
             return try await Store.withOpened(.sqlite(path: dir.appendingPathComponent("db.sqlite").path), clock: clock, logger: logger) { store in
-                try await store.migrate()
+                try await store.migrate(upTo: migratingUpTo)
                 return try await body(store)
             }
         }
@@ -50,7 +53,7 @@ public struct TestBackend: Sendable, CustomTestStringConvertible, CustomStringCo
         let database = try await createPostgresDatabase(adminURL: postgresURL, logger: logger)
         do {
             let result = try await Store.withOpened(.postgres(url: database.url), clock: clock, logger: logger) { store in
-                try await store.migrate()
+                try await store.migrate(upTo: migratingUpTo)
                 return try await body(store)
             }
             try await dropPostgresDatabase(adminURL: postgresURL, name: database.name, logger: logger)
