@@ -381,6 +381,88 @@ link(f"{T}/secrets", "post", "201", ["getSecret", "updateSecret", "deleteSecret"
 RUN_LINK = {"tenant": "$request.path.tenant", "run": "$response.body#/id"}
 link(f"{T}/workflows/{{id}}/runs", "post", "201", ["getRun", "getRunEvents"], RUN_LINK)
 
+# SCIM 2.0 (RFC 7644) per tenant: the resources are described by SCIM's own discovery
+# endpoints; here the shapes are kept open and errors are SCIM error documents.
+def scim_error(desc):
+    return {"description": desc, "content": {"application/scim+json": {"schema": ref("SCIMError")}}}
+
+def scim_ok(desc, code="200"):
+    return {code: {"description": desc, "content": {"application/scim+json": {"schema": {"type": "object"}}}}}
+
+SCIM_ERRORS = {c: scim_error(d) for c, d in [
+    ("400", "invalidFilter, invalidPath, noTarget, invalidValue, invalidSyntax, mutability or tooMany"),
+    ("401", "Missing or bad SCIM token"), ("403", "Denied by policy"), ("404", "Unknown resource, or another tenant's"),
+    ("409", "uniqueness"), ("412", "If-Match does not match"), ("413", "Body too large"), ("429", "Quota used up"),
+    ("503", "Storage unavailable")]}
+schemas["SCIMError"] = obj({"schemas": {"type": "array", "items": STR}, "status": STR, "scimType": STR, "detail": STR},
+                           ["schemas", "status"])
+S = "/scim/v2/{tenant}"
+SCIM_SEC = [{"scimBearer": []}]
+def scim_op(summary, op_id, ok, body=False, codes=("400", "401", "403", "404", "429", "503"), params=()):
+    o = {"summary": summary, "operationId": op_id, "security": SCIM_SEC, "tags": ["SCIM"],
+         "responses": dict(ok, **{c: SCIM_ERRORS[c] for c in codes})}
+    if body:
+        o["requestBody"] = {"required": True, "content": {"application/scim+json": {"schema": {"type": "object"}},
+                                                           "application/json": {"schema": {"type": "object"}}}}
+    if params:
+        o["parameters"] = list(params)
+    return o
+SCIM_LIST_PARAMS = tuple({"name": n, "in": "query", "schema": {"type": t}} for n, t in
+                         [("filter", "string"), ("startIndex", "integer"), ("count", "integer"), ("sortBy", "string"),
+                          ("sortOrder", "string"), ("attributes", "string"), ("excludedAttributes", "string")])
+for kind in ["Users", "Groups"]:
+    paths[f"{S}/{kind}"] = {
+        "parameters": [TENANT],
+        "post": scim_op(f"Create a {kind[:-1]}", f"scimCreate{kind[:-1]}", scim_ok("Created", "201"), body=True,
+                        codes=("400", "401", "403", "404", "409", "413", "429", "503")),
+        "get": scim_op(f"List or filter {kind}", f"scimList{kind}", scim_ok("ListResponse"), params=SCIM_LIST_PARAMS),
+    }
+    paths[f"{S}/{kind}/.search"] = {"parameters": [TENANT], "post": scim_op(f"Search {kind}", f"scimSearch{kind}", scim_ok("ListResponse"), body=True)}
+    SID = path_param("id", f"{kind[:-1]} id")
+    paths[f"{S}/{kind}/{{id}}"] = {
+        "parameters": [TENANT, SID],
+        "get": scim_op(f"Read a {kind[:-1]}", f"scimGet{kind[:-1]}", dict(scim_ok("The resource"), **{"304": {"description": "Not modified"}}),
+                       params=SCIM_LIST_PARAMS[5:]),
+        "put": scim_op(f"Replace a {kind[:-1]}", f"scimReplace{kind[:-1]}", scim_ok("The resource"), body=True,
+                       codes=("400", "401", "403", "404", "409", "412", "413", "429", "503")),
+        "patch": scim_op(f"Modify a {kind[:-1]} (PatchOp)", f"scimPatch{kind[:-1]}", scim_ok("The resource"), body=True,
+                         codes=("400", "401", "403", "404", "409", "412", "413", "429", "503")),
+        "delete": scim_op(f"Delete a {kind[:-1]}", f"scimDelete{kind[:-1]}", {"204": {"description": "Deleted"}},
+                          codes=("401", "403", "404", "412", "429", "503")),
+    }
+paths[f"{S}/.search"] = {"parameters": [TENANT], "post": scim_op("Search Users and Groups", "scimSearch", scim_ok("ListResponse"), body=True)}
+for name in ["ServiceProviderConfig", "ResourceTypes", "Schemas"]:
+    paths[f"{S}/{name}"] = {"parameters": [TENANT], "get": scim_op(f"Discovery: {name}", f"scim{name}", scim_ok(name))}
+    if name != "ServiceProviderConfig":
+        paths[f"{S}/{name}/{{id}}"] = {"parameters": [TENANT, path_param("id", "Id")],
+                                       "get": scim_op(f"Discovery: one of {name}", f"scim{name}One", scim_ok(name))}
+
+schemas["SCIMToken"] = obj({"id": ID, "name": STR, "created_at": TIME, "expires_at": NTIME, "revoked_at": NTIME, "token": STR,
+                            "scim_base_url": STR}, ["id", "name", "created_at"])
+paths[f"{T}/scim-tokens"] = {
+    "parameters": [TENANT],
+    "post": op("Create a SCIM token (shown once)", "201", json_response("Created", ref("SCIMToken")),
+               jbody(obj({"name": NAME}, ["name"], additional=False)), op_id="createScimToken"),
+    "get": op("List SCIM tokens", "200", json_response("Tokens", obj({"items": {"type": "array", "items": ref("SCIMToken")}}, ["items"])),
+              errors=("401", "403", "404", "503"), op_id="listScimTokens"),
+}
+paths[f"{T}/scim-tokens/{{id}}"] = {"parameters": [TENANT, path_param("id", "Token id")],
+                                    "delete": op("Revoke a SCIM token", "204", NO_CONTENT, errors=("401", "403", "404", "503"), op_id="revokeScimToken")}
+paths[f"{T}/scim-tokens/{{id}}/rotate"] = {"parameters": [TENANT, path_param("id", "Token id")],
+    "post": op("Rotate: a new token; the old one stays valid for overlap_seconds (default 3600)", "201",
+               json_response("Created", ref("SCIMToken")),
+               jbody(obj({"overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000}}, additional=False), required=False),
+               op_id="rotateScimToken")}
+paths[f"{T}/group-roles"] = {
+    "parameters": [TENANT],
+    "get": op("The tenant's group-to-role mapping", "200", json_response("Mapping", obj({"mappings": {"type": "object"}}, ["mappings"])),
+              errors=("401", "403", "404", "503"), op_id="getGroupRoles"),
+    "put": op("Set the group-to-role mapping (group name -> role)", "200",
+              json_response("Mapping", obj({"mappings": {"type": "object"}}, ["mappings"])),
+              jbody(obj({"mappings": {"type": "object", "additionalProperties": ROLE}}, ["mappings"], additional=False)), op_id="putGroupRoles"),
+}
+link(f"{T}/scim-tokens", "post", "201", ["revokeScimToken", "rotateScimToken"], BY_ID)
+
 doc = {
     "openapi": "3.1.0",
     "info": {"title": "Flowgate API", "version": "1.0.0",
@@ -389,7 +471,8 @@ doc = {
     "security": [{"bearerAuth": []}],
     "paths": paths,
     "components": {"schemas": schemas,
-                   "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                   "securitySchemes": {"scimBearer": {"type": "http", "scheme": "bearer", "description": "A tenant's SCIM token (fgs_...)"},
+                                       "bearerAuth": {"type": "http", "scheme": "bearer",
                                                       "description": "API token (fgt_... for tenants, fgp_... for platform admins)"}}},
 }
 out = pathlib.Path(__file__).resolve().parent.parent / "Sources/Gateway/Resources/openapi.json"

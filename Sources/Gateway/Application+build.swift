@@ -139,6 +139,7 @@ extension Gateway {
     /// The router with the whole request pipeline.
     func buildRouter(auditWriter: AuditWriter, quotas: QuotaBook, maxBodyBytes: Int) -> Router<FlowgateRequestContext> {
         let router = Router(context: FlowgateRequestContext.self)
+        let limiter = RateLimiter()
         router.add(middleware: RequestSetupMiddleware(maxBodyBytes: maxBodyBytes))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware(routes: routes, redactor: redactor))
@@ -147,7 +148,7 @@ extension Gateway {
         let api = router.group("api/v1")
             .add(middleware: AuthenticationMiddleware(identity: identity))
             .add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock))
-            .add(middleware: RateLimitMiddleware(limiter: RateLimiter(), quotas: quotas))
+            .add(middleware: RateLimitMiddleware(limiter: limiter, quotas: quotas))
         let tenant = api.group("tenants/:tenant").add(middleware: TenantMiddleware(identity: identity, policies: policies))
         addTenantRoutes(api: api, tenant: tenant)
         addIdentityRoutes(tenant: tenant)
@@ -157,6 +158,14 @@ extension Gateway {
         addQuotaRoutes(tenant: tenant, defaults: quotas.defaults)
         addPolicyRoutes(tenant: tenant)
         addSecretRoutes(tenant: tenant)
+        addSCIMTokenRoutes(tenant: tenant)
+
+        let scim = router.group("scim/v2/:tenant")
+            .add(middleware: SCIMErrorMiddleware(routes: routes, redactor: redactor))
+            .add(middleware: SCIMAuthenticationMiddleware(identity: identity, policies: policies))
+            .add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock))
+            .add(middleware: RateLimitMiddleware(limiter: limiter, quotas: quotas))
+        addSCIMRoutes(scim: scim)
         return router
     }
 }

@@ -98,6 +98,8 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
             if error.isNotFound { return notFound(error.message.replacingOccurrences(of: " not found", with: "")) }
             if error.isConflict { return conflict(error.message) }
             return field(error.field ?? "body", error.message)
+        case let error as SCIMError:
+            return Problem(HTTPResponse.Status(code: error.status), kind: "scim", title: "SCIM error", detail: error.detail)
         case let error as SecretsError:
             if error.isNotFound { return notFound(error.message.replacingOccurrences(of: " not found", with: "")) }
             if error.isConflict { return conflict(error.message) }

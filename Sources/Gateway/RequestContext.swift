@@ -41,6 +41,9 @@ public struct FlowgateRequestContext: RequestContext {
     var audit: AuditNotes?
     /// Largest request body accepted.
     public var maxUploadSize: Int
+    /// `http://<Host>` of the request when the Host header is well-formed, else empty (links
+    /// are then relative).
+    public var origin: String = ""
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -24,14 +24,22 @@ public final class RouteTable: Sendable {
     /// Every route, in registration order.
     public var all: [Entry] { entries.withLock { $0 } }
 
-    /// The methods registered for paths matching `path`.
+    /// The methods registered for the route `path` resolves to. As in the router, a literal
+    /// segment wins over a parameter (`Users/.search` is not `Users/{id}`).
     func methods(forPath path: String) -> [String] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        return Array(Set(all.filter { entry in
+        var best: (literals: Int, methods: Set<String>) = (-1, [])
+        for entry in all {
             let template = entry.path.split(separator: "/", omittingEmptySubsequences: true)
-            guard template.count == segments.count else { return false }
-            return zip(template, segments).allSatisfy { t, s in t.hasPrefix("{") || t == s }
-        }.map(\.method))).sorted()
+            guard template.count == segments.count, zip(template, segments).allSatisfy({ t, s in t.hasPrefix("{") || t == s }) else { continue }
+            let literals = template.filter { !$0.hasPrefix("{") }.count
+            if literals > best.literals {
+                best = (literals, [entry.method])
+            } else if literals == best.literals {
+                best.methods.insert(entry.method)
+            }
+        }
+        return best.methods.sorted()
     }
 }
 

@@ -59,6 +59,9 @@ public final class IdentityService: Sendable {
             return hit.principal
         }
         let nowMillis = store.clock.nowMillis()
+        if token.hasPrefix(BearerToken.scimPrefix) {
+            return try await authenticateSCIM(hash: hash, now: nowMillis, cachedUntil: now.advanced(by: configuration.authenticationCacheTTL))
+        }
         let principal: Principal? = try await store.read { db in
             let record: APITokenRecord?
             if token.hasPrefix(BearerToken.tenantPrefix) {
@@ -78,7 +81,7 @@ public final class IdentityService: Sendable {
                 guard let user = try await UserRepository(db, tenant: tenant).get(userID), user.active else { return nil }
                 groups = Set(try await GroupRepository(db, tenant: tenant).groupIDs(ofUser: userID))
                 // A user's token acts with no more than the user holds.
-                roles = roles.intersection(try await RoleBindingRepository(db, tenant: tenant).roles(ofUser: userID))
+                roles = roles.intersection(try await Self.roles(ofUser: userID, in: tenant, db))
             }
             return Principal(kind: .apiToken, id: record.id, tenant: tenant, roles: roles, groups: groups, displayName: record.name)
         }
@@ -87,6 +90,83 @@ public final class IdentityService: Sendable {
             cache.withLock { $0[hash] = (principal, until) }
         }
         return principal
+    }
+
+    private func authenticateSCIM(hash: String, now: Int64, cachedUntil: ContinuousClock.Instant) async throws -> Principal? {
+        let record = try await store.read { try await TokenLookup($0).scimToken(hash: hash) }
+        guard let record, BearerToken.constantTimeEquals(record.tokenHash, hash), record.revokedAt == nil else { return nil }
+        if let expiry = record.expiresAt, expiry <= now { return nil }
+        let principal = Principal(kind: .scimClient, id: record.id, tenant: record.tenantID, roles: [], displayName: record.name)
+        cache.withLock { $0[hash] = (principal, cachedUntil) }
+        return principal
+    }
+
+    /// The roles a user holds: bound directly, bound to one of their groups, or given to one of
+    /// their groups by name through the tenant's group-to-role mapping (`group_roles` in its
+    /// settings, which SCIM and single sign-on groups use).
+    static func roles(ofUser userID: String, in tenant: TenantID, _ db: any SQLExecutor) async throws -> Set<String> {
+        var roles = try await RoleBindingRepository(db, tenant: tenant).roles(ofUser: userID)
+        let settings = try await TenantRepository(db).get(tenant).flatMap { try? JSONValue.parse($0.settings) }
+        if let mapping = settings?["group_roles"]?.objectValue, !mapping.isEmpty {
+            for name in try await GroupRepository(db, tenant: tenant).groupNames(ofUser: userID) {
+                if let role = mapping[name]?.stringValue, DefaultPolicies.rank(of: role) != nil { roles.insert(role) }
+            }
+        }
+        return roles
+    }
+
+    /// The roles and group ids a user has now (for sessions and the simulator).
+    public func rolesAndGroups(ofUser userID: String, in tenant: TenantID) async throws -> (roles: Set<String>, groups: Set<String>) {
+        try await store.read { db in
+            (try await Self.roles(ofUser: userID, in: tenant, db), Set(try await GroupRepository(db, tenant: tenant).groupIDs(ofUser: userID)))
+        }
+    }
+
+    // MARK: SCIM tokens
+
+    /// Issues a SCIM provisioning token; returns the record and the token, which is not stored.
+    public func createSCIMToken(in tenant: TenantID, name: String) async throws -> (SCIMTokenRecord, String) {
+        try Validation.name(name, field: "name")
+        let token = BearerToken.generate(prefix: BearerToken.scimPrefix)
+        let record = SCIMTokenRecord(tenantID: tenant, id: UUID().uuidString.lowercased(), name: name, tokenHash: BearerToken.hash(token),
+                                     createdAt: store.clock.nowMillis())
+        try await store.write { try await SCIMTokenRepository($0, tenant: tenant).create(record) }
+        return (record, token)
+    }
+
+    /// Revokes a SCIM token at once.
+    public func revokeSCIMToken(in tenant: TenantID, id: String) async throws {
+        let now = store.clock.nowMillis()
+        try await mapNotFound("SCIM token") { try await self.store.write { try await SCIMTokenRepository($0, tenant: tenant).revoke(id, at: now) } }
+        invalidateAuthenticationCache()
+    }
+
+    /// Rotates a SCIM token: a new token under the same name, the old one accepted for
+    /// `overlap` more (so the identity provider can be reconfigured without a gap).
+    public func rotateSCIMToken(in tenant: TenantID, id: String, overlap: Duration) async throws -> (SCIMTokenRecord, String) {
+        let now = store.clock.nowMillis()
+        let (s, a) = overlap.components
+        let until = now + s * 1000 + a / 1_000_000_000_000_000
+        let token = BearerToken.generate(prefix: BearerToken.scimPrefix)
+        let record: SCIMTokenRecord = try await mapNotFound("SCIM token") {
+            try await self.store.write { db in
+                let tokens = SCIMTokenRepository(db, tenant: tenant)
+                guard let old = try await tokens.get(id), old.revokedAt == nil else { throw StoreError.notFound("SCIM token") }
+                try await tokens.expire(id, at: until)
+                let fresh = SCIMTokenRecord(tenantID: tenant, id: UUID().uuidString.lowercased(), name: old.name,
+                                            tokenHash: BearerToken.hash(token), createdAt: now)
+                try await tokens.create(fresh)
+                return fresh
+            }
+        }
+        invalidateAuthenticationCache()
+        return (record, token)
+    }
+
+    /// Revokes every API token of users that were deactivated or deleted (SCIM), in the
+    /// caller's transaction; the caller invalidates the cache after commit.
+    public static func revokeCredentials(ofUsers userIDs: [String], in tenant: TenantID, at now: Int64, _ db: any SQLExecutor) async throws {
+        for userID in userIDs { _ = try await APITokenRepository(db, tenant: tenant).revokeAll(ofUser: userID, at: now) }
     }
 
     /// Forgets cached lookups, so that revocations take effect at once.

@@ -41,9 +41,10 @@ entity NodeType { name: String, category: String };
 entity Policy { tenant: Tenant };
 entity AuditLog { tenant: Tenant };
 entity DeadLetter { tenant: Tenant };
+entity ScimToken { tenant: Tenant };
 
 // Action groups the built-in roles are written against.
-action "read", "operate", "author", "manage_identity", "manage_secrets", "audit", "govern", "platform";
+action "read", "operate", "author", "manage_identity", "manage_secrets", "audit", "govern", "platform", "provision";
 
 action "tenant.create", "tenant.list" in ["platform"] appliesTo {
     principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [Platform], context: RequestContext };
@@ -71,6 +72,13 @@ action "role_binding.read", "role_binding.delete" in ["manage_identity"] applies
     principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [RoleBinding], context: RequestContext };
 action "token.read", "token.revoke" in ["manage_identity"] appliesTo {
     principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [ApiToken], context: RequestContext };
+action "scim_token.create", "scim_token.list", "group_role.read", "group_role.update" in ["manage_identity"] appliesTo {
+    principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [Tenant, ScimToken], context: RequestContext };
+action "scim_token.revoke" in ["manage_identity"] appliesTo {
+    principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [ScimToken], context: RequestContext };
+// Provisioning through SCIM: what a tenant's SCIM client does.
+action "scim.read", "scim.write" in ["provision"] appliesTo {
+    principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [Tenant], context: RequestContext };
 action "role.grant" in ["manage_identity"] appliesTo {
     principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [Role], context: RequestContext };
 
@@ -173,6 +181,10 @@ permit (
 @id("no-privilege-escalation")
 forbid (principal, action == Action::"role.grant", resource is Role)
 unless { principal is PlatformAdmin || (principal has role_rank && resource has rank && principal.role_rank <= resource.rank) };
+
+// A tenant's SCIM client provisions users and groups of its own tenant, and does nothing else.
+@id("scim-client")
+permit (principal is ScimClient, action in Action::"provision", resource);
 
 """##),
         ("runs.cedar", ##"""

@@ -290,6 +290,22 @@ extension Migration {
                 "CREATE INDEX groups_created ON groups (tenant_id, created_at, id)",
             ]
         },
+        Migration(version: 5, name: "scim tokens") { _ in
+            [
+                """
+                CREATE TABLE scim_tokens (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT,
+                    revoked_at BIGINT,
+                    PRIMARY KEY (tenant_id, id)
+                )
+                """,
+            ]
+        },
     ]
 }
 

@@ -19,11 +19,14 @@ public final class ServerProcess: Sendable {
     }
 
     /// Starts `flowgate serve` on a free port and waits until it listens.
-    public static func start(dataDirectory: String, databaseURL: String? = nil, environment: [String: String] = [:]) async throws -> ServerProcess {
+    public static func start(
+        dataDirectory: String, databaseURL: String? = nil, environment: [String: String] = [:], extraArguments: [String] = []
+    ) async throws -> ServerProcess {
         let process = Process()
         process.executableURL = TestEnvironment.flowgateBinary
         var arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDirectory]
         if let databaseURL { arguments += ["--database-url", databaseURL] }
+        arguments += extraArguments
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "FLOWGATE_DATABASE_URL")

@@ -58,6 +58,9 @@ import Testing
         let policy = try await owner.post("\(p)/policies", ["id": .string("quiet-policy-\(slug)"), "text": "forbid (principal, action == Action::\"secret.rotate\", resource) when { context.source_ip.isMulticast() };"])
         #expect(policy.status == 201)
         tenant.ids["policy"] = "quiet-policy-\(slug)"
+        let scimToken = try await owner.post("\(p)/scim-tokens", ["name": "idp"])
+        #expect(scimToken.status == 201)
+        tenant.ids["scimtoken"] = scimToken.json["id"]?.stringValue
         return tenant
     }
 
@@ -65,6 +68,7 @@ import Testing
     static func body(for method: String, path: String) -> JSONValue? {
         if method == "PUT", path.contains("/policies/") { return ["text": "permit (principal, action, resource);"] }
         if method == "PUT", path.contains("/secrets/") { return ["value": "overwritten-value"] }
+        if method == "POST", path.contains("/scim-tokens/") { return ["overlap_seconds": 0] }
         switch (method, path.split(separator: "/").last.map(String.init) ?? "") {
         case ("POST", "users"): return ["user_name": "mallory"]
         case ("PATCH", "{id}") where path.contains("/users/"): return ["display_name": "pwned"]
@@ -80,6 +84,8 @@ import Testing
         case ("POST", "secrets"): return ["name": "evil", "value": "evil-value"]
         case ("POST", "authorize"): return ["principal": ["type": "ApiToken", "id": "x"], "action": "workflow.read", "resource": ["type": "Workflow", "id": "x"]]
         case ("PUT", "quotas"): return ["max_queued_runs": 1]
+        case ("PUT", "group-roles"): return ["mappings": ["Admins": "viewer"]]
+        case ("POST", "scim-tokens"): return ["name": "stolen"]
         default: return method == "GET" || method == "DELETE" ? nil : [:]
         }
     }
@@ -100,6 +106,7 @@ import Testing
                 else if template.contains("/tokens/") { kind = "token" }
                 else if template.contains("/policies/") { kind = "policy" }
                 else if template.contains("/secrets/") { kind = "secret" }
+                else if template.contains("/scim-tokens/") { kind = "scimtoken" }
                 else { kind = "workflow" }
                 path = path.replacingOccurrences(of: "{id}", with: target.ids[kind] ?? "")
                 path = path.replacingOccurrences(of: "{run}", with: target.ids["run"] ?? "")

@@ -13,6 +13,7 @@ struct RequestSetupMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         context.maxUploadSize = maxBodyBytes
+        if let host = request.head.authority, RequestSetupMiddleware.isAcceptableHost(host) { context.origin = "http://\(host)" }
         if let incoming = request.headers[.requestID], RequestSetupMiddleware.isAcceptableRequestID(incoming) {
             context.requestID = incoming
         } else {
@@ -37,6 +38,14 @@ struct RequestSetupMiddleware: RouterMiddleware {
     static func isAcceptableRequestID(_ id: String) -> Bool {
         (1...128).contains(id.utf8.count) && id.utf8.allSatisfy { b in
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F || b == 0x2E
+        }
+    }
+
+    /// A host[:port] without anything that could break out of a URL.
+    static func isAcceptableHost(_ host: String) -> Bool {
+        (1...255).contains(host.utf8.count) && host.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x2E || b == 0x3A
+                || b == 0x5B || b == 0x5D
         }
     }
 

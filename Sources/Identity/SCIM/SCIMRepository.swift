@@ -154,7 +154,7 @@ public struct SCIMRepository: Sendable {
         let request = try SCIMPatchRequest.parse(body, configuration: configuration)
         let old = try await lockedRecord(kind, id: id, ifMatch: ifMatch)
         var doc = try SCIMPatchEngine(type: type(kind), configuration: configuration).apply(request, to: old.doc, id: id)
-        if kind == .users, doc["active"] == nil { doc["active"] = old.doc["active"] }
+        // A PATCH that removes `active` leaves it unassigned (the user still counts as active).
         Self.sortMembers(&doc)
         return try await store(kind, old: old, new: doc, projection: projection)
     }
@@ -440,7 +440,8 @@ public struct SCIMRepository: Sendable {
         var doc = try storedDocument(row)
         doc["userName"] = .string(try row.string("user_name"))
         doc["displayName"] = row.optionalString("display_name").map { .string($0) }
-        doc["active"] = .bool(try row.bool("active"))
+        // `active` removed by a PATCH stays unassigned in SCIM; the column still says active.
+        if doc.removeValue(forKey: UserColumns.activeUnassigned) == nil { doc["active"] = .bool(try row.bool("active")) }
         doc["externalId"] = row.optionalString("external_id").map { .string($0) }
         return Record(id: try row.string("id"), doc: doc, version: try row.int("version"),
                       created: try row.int("created_at"), lastModified: try row.int("updated_at"))
@@ -489,15 +490,16 @@ public struct SCIMRepository: Sendable {
             } else {
                 let rows = try await db.query(
                     """
-                    SELECT gm.group_id AS owner, u.id AS id, u.display_name AS display_name, u.user_name AS user_name FROM group_members gm
+                    SELECT gm.group_id AS owner, u.id AS id FROM group_members gm
                     JOIN users u ON u.tenant_id = gm.tenant_id AND u.id = gm.user_id
                     WHERE gm.tenant_id = \(tenant.rawValue) AND gm.group_id IN (\(Self.list(chunk))) ORDER BY u.id
                     """
                 )
                 for row in rows {
                     let id = try row.string("id"), owner = try row.string("owner")
-                    let display = try row.optionalString("display_name") ?? row.string("user_name")
-                    out[owner, default: []].append(["value": .string(id), "$ref": .string(base + "Users/" + id), "display": .string(display), "type": "User"])
+                    // `display` is left out: clients compare members with what they sent, and
+                    // Okta and Entra send none.
+                    out[owner, default: []].append(["value": .string(id), "$ref": .string(base + "Users/" + id), "type": "User"])
                 }
             }
         }
@@ -551,6 +553,10 @@ public struct SCIMRepository: Sendable {
 
 /// The columns of a user row, split from a working document.
 private struct UserColumns {
+    /// Marks a stored document whose `active` was removed. Clients cannot send it: attributes
+    /// unknown to the core schema are dropped on input.
+    static let activeUnassigned = "_activeUnassigned"
+
     let userName: String
     let displayName: String?
     let active: Bool
@@ -564,7 +570,9 @@ private struct UserColumns {
         var stored = doc
         userName = stored.removeValue(forKey: "userName")?.stringValue ?? ""
         displayName = stored.removeValue(forKey: "displayName")?.stringValue
-        active = stored.removeValue(forKey: "active")?.boolValue ?? true
+        let given = stored.removeValue(forKey: "active")
+        active = given?.boolValue ?? true
+        stored[UserColumns.activeUnassigned] = given == nil ? .bool(true) : nil
         externalID = stored.removeValue(forKey: "externalId")?.stringValue
         let emails = doc["emails"]?.arrayValue ?? []
         email = (emails.first { $0["primary"]?.boolValue == true } ?? emails.first)?["value"]?.stringValue

@@ -123,6 +123,16 @@ public struct GroupRepository: Sendable {
         if rows.isEmpty { throw StoreError.notFound("group") }
     }
 
+    /// Names of the groups a user belongs to.
+    public func groupNames(ofUser userID: String) async throws -> [String] {
+        try await db.query(
+            """
+            SELECT g.name FROM groups g JOIN group_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.id
+            WHERE g.tenant_id = \(tenant.rawValue) AND m.user_id = \(userID) ORDER BY g.name
+            """
+        ).map { try $0.string("name") }
+    }
+
     /// Ids of the groups a user belongs to.
     public func groupIDs(ofUser userID: String) async throws -> [String] {
         try await db.query(
