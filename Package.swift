@@ -100,6 +100,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "flowgate-bench", dependencies: ["JSON", "Store", "Secrets", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "cedar-bench", dependencies: ["Policy", "JSON"], exclude: ["cedarpy_bench.py"], swiftSettings: swiftSettings
         ),
         .target(

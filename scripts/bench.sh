@@ -57,8 +57,60 @@ cedar() {
   "$VENV/bin/python" "$ROOT/Sources/cedar-bench/cedarpy_bench.py" "$cases"
 }
 
+secrets_bench() {
+  log "secrets: resolutions per second (local keyring; OpenBao transit uncached and cached)"
+  venv_ensure
+  start_openbao
+  swift build -c release --product flowgate-bench
+  echo "command: FLOWGATE_BENCH_VAULT_ADDR=<loopback OpenBao> .build/release/flowgate-bench secrets 20000"
+  FLOWGATE_BENCH_VAULT_ADDR="$FLOWGATE_TEST_VAULT_ADDR" FLOWGATE_BENCH_VAULT_TOKEN="$FLOWGATE_TEST_VAULT_TOKEN" \
+    "$ROOT/.build/release/flowgate-bench" secrets 20000
+}
+
+# Starts a release server (SQLite, or PostgreSQL with $1 as URL) with high quotas; sets
+# BENCH_API and BENCH_ADMIN.
+bench_server() {
+  local data port token
+  data=$(mktemp -d /tmp/flowgate-bench.XXXXXX)
+  CLEANUP_DIRS+=("$data")
+  port=$(free_port)
+  token="fgp_$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+  local db=()
+  [ -n "${1:-}" ] && db=(--database-url "$1")
+  FLOWGATE_BOOTSTRAP_TOKEN="$token" FLOWGATE_LOG_LEVEL=warning "$BIN" serve --port "$port" --data-dir "$data" "${db[@]}" \
+    --tenant-requests-per-second 10000000 --principal-requests-per-second 10000000 > "$data/server.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$port/readyz"
+  BENCH_API="http://127.0.0.1:$port"
+  BENCH_ADMIN="$token"
+}
+
+scim_bench() {
+  venv_ensure
+  local backend
+  for backend in sqlite postgres; do
+    log "SCIM on $backend: create 10,000 users, then userName eq and paged lists at 100,000 users"
+    if [ "$backend" = postgres ]; then
+      [ -n "${FLOWGATE_TEST_POSTGRES_URL:-}" ] || start_postgres
+      local db="scim_bench_$(date +%s)"
+      psql "$FLOWGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE $db" >/dev/null
+      bench_server "${FLOWGATE_TEST_POSTGRES_URL%/*}/$db"
+    else
+      bench_server ""
+    fi
+    curl -fsS -o /dev/null -X POST "$BENCH_API/api/v1/tenants" -H "Authorization: Bearer $BENCH_ADMIN" -d '{"slug":"bench","name":"Bench"}'
+    local scim
+    scim=$(curl -fsS -X POST "$BENCH_API/api/v1/tenants/bench/scim-tokens" -H "Authorization: Bearer $BENCH_ADMIN" -d '{"name":"bench"}' \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    echo "command: .venv/bin/python Tests/peers/scim_bench.py <server>/scim/v2/bench <token> 10000 100000 1000 ($backend)"
+    "$VENV/bin/python" "$ROOT/Tests/peers/scim_bench.py" "$BENCH_API/scim/v2/bench" "$scim" 10000 100000 1000 | sed "s/^{/{\"backend\": \"$backend\", /"
+  done
+}
+
 case "${1:-all}" in
   gateway) gateway_overhead ;;
   cedar) cedar ;;
-  all) gateway_overhead; cedar ;;
+  secrets) secrets_bench ;;
+  scim) scim_bench ;;
+  all) gateway_overhead; cedar; secrets_bench; scim_bench ;;
 esac

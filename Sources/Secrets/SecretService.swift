@@ -35,9 +35,12 @@ public final class SecretService: Sendable {
     public let vault: VaultClient?
     /// The process-wide redactor: every value resolved here is registered with it.
     public let redactor: Redactor
-    /// How long a value read from Vault is reused.
+    /// How long a value read from Vault, or an unwrapped data key, is reused.
     let cacheTTL: Duration
     private let cache = Mutex<[String: (value: String, until: ContinuousClock.Instant)]>([:])
+    /// Unwrapped data keys by wrapped form: with a remote key provider (transit), resolving a
+    /// secret again within the TTL costs no round trip. Zero TTL disables it.
+    private let dataKeys = Mutex<[String: (key: [UInt8], until: ContinuousClock.Instant)]>([:])
 
     /// Largest secret value, in bytes.
     public static let maxValueBytes = 64 * 1024
@@ -100,14 +103,27 @@ public final class SecretService: Sendable {
             return value
         }
         guard let ciphertext = v.ciphertext, let wrapped = v.wrappedKey else { throw SecretsError.decryptionFailed("secret \"\(name)\"") }
-        let dataKey: [UInt8]
-        do {
-            dataKey = try await keys.unwrap(wrapped, tenant: tenant.rawValue)
-        } catch let error as VaultError {
-            throw error
-        } catch {
-            throw SecretsError.decryptionFailed("secret \"\(name)\"")
+        var dataKey: [UInt8]
+        let cacheKey = tenant.rawValue + "|" + wrapped
+        if let hit = dataKeys.withLock({ $0[cacheKey] }), hit.until > .now {
+            dataKey = hit.key
+        } else {
+            do {
+                dataKey = try await keys.unwrap(wrapped, tenant: tenant.rawValue)
+            } catch let error as VaultError {
+                throw error
+            } catch {
+                throw SecretsError.decryptionFailed("secret \"\(name)\"")
+            }
+            if cacheTTL > .zero {
+                let key = dataKey
+                dataKeys.withLock { c in
+                    if c.count > 10_000 { c.removeAll() }
+                    c[cacheKey] = (key, .now + cacheTTL)
+                }
+            }
         }
+        defer { for i in dataKey.indices { dataKey[i] = 0 } }
         let plaintext = try Envelope.open(
             ciphertext, dataKey: SymmetricKey(data: dataKey),
             associatedData: Envelope.associatedData(tenant: tenant.rawValue, secret: v.secretID, version: v.version), what: "secret \"\(name)\""
