@@ -8,23 +8,34 @@ cd "$ROOT"
 
 apt_ensure wrk curl
 log "building (release)"
-swift build -c release --product flowgate
-BIN="$ROOT/.build/release/flowgate"
+swift build -c release --scratch-path "$ROOT/.build-release" --product flowgate
+BIN="$ROOT/.build-release/release/flowgate"
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); date: $(date -u +%Y-%m-%dT%H:%MZ)"
 
-gateway_overhead() {
-  log "gateway: governed GET of a workflow vs /healthz (wrk, same server, same run)"
-  local data port token tenant_token wf
+# Starts a release server (SQLite, or PostgreSQL with $1 as URL) with high quotas; sets
+# BENCH_API and BENCH_ADMIN.
+bench_server() {
+  local data port token
   data=$(mktemp -d /tmp/flowgate-bench.XXXXXX)
   CLEANUP_DIRS+=("$data")
   port=$(free_port)
   token="fgp_$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
-  FLOWGATE_BOOTSTRAP_TOKEN="$token" FLOWGATE_LOG_LEVEL=warning "$BIN" serve --port "$port" --data-dir "$data" \
+  local db=()
+  [ -n "${1:-}" ] && db=(--database-url "$1")
+  FLOWGATE_BOOTSTRAP_TOKEN="$token" FLOWGATE_LOG_LEVEL=warning "$BIN" serve --port "$port" --data-dir "$data" "${db[@]}" \
     --tenant-requests-per-second 10000000 --principal-requests-per-second 10000000 > "$data/server.log" 2>&1 &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$port/readyz"
-  local api="http://127.0.0.1:$port/api/v1"
+  BENCH_API="http://127.0.0.1:$port"
+  BENCH_ADMIN="$token"
+}
+
+gateway_overhead() {
+  log "gateway: governed GET of a workflow vs /healthz (wrk, same server, same run)"
+  bench_server ""
+  local token="$BENCH_ADMIN" port="${BENCH_API##*:}" tenant_token wf
+  local api="$BENCH_API/api/v1"
   curl -fsS -o /dev/null -X POST "$api/tenants" -H "Authorization: Bearer $token" -d '{"slug":"bench","name":"Bench"}'
   tenant_token=$(curl -fsS -X POST "$api/tenants/bench/tokens" -H "Authorization: Bearer $token" -d '{"name":"bench","role":"viewer"}' \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
@@ -49,10 +60,10 @@ gateway_overhead() {
 cedar() {
   log "Cedar: authorization latency, ours and the reference engine (cedarpy) on the same requests"
   venv_ensure
-  swift build -c release --product cedar-bench
+  swift build -c release --scratch-path "$ROOT/.build-release" --product cedar-bench
   local cases="$ROOT/.build/cedar-bench-cases.json"
-  echo "command: .build/release/cedar-bench --requests 200000 --out $cases"
-  "$ROOT/.build/release/cedar-bench" --requests 200000 --out "$cases"
+  echo "command: .build-release/release/cedar-bench --requests 200000 --out $cases"
+  "$ROOT/.build-release/release/cedar-bench" --requests 200000 --out "$cases"
   echo "command: .venv/bin/python Sources/cedar-bench/cedarpy_bench.py $cases"
   "$VENV/bin/python" "$ROOT/Sources/cedar-bench/cedarpy_bench.py" "$cases"
 }
@@ -61,28 +72,10 @@ secrets_bench() {
   log "secrets: resolutions per second (local keyring; OpenBao transit uncached and cached)"
   venv_ensure
   start_openbao
-  swift build -c release --product flowgate-bench
-  echo "command: FLOWGATE_BENCH_VAULT_ADDR=<loopback OpenBao> .build/release/flowgate-bench secrets 20000"
+  swift build -c release --scratch-path "$ROOT/.build-release" --product flowgate-bench
+  echo "command: FLOWGATE_BENCH_VAULT_ADDR=<loopback OpenBao> .build-release/release/flowgate-bench secrets 20000"
   FLOWGATE_BENCH_VAULT_ADDR="$FLOWGATE_TEST_VAULT_ADDR" FLOWGATE_BENCH_VAULT_TOKEN="$FLOWGATE_TEST_VAULT_TOKEN" \
-    "$ROOT/.build/release/flowgate-bench" secrets 20000
-}
-
-# Starts a release server (SQLite, or PostgreSQL with $1 as URL) with high quotas; sets
-# BENCH_API and BENCH_ADMIN.
-bench_server() {
-  local data port token
-  data=$(mktemp -d /tmp/flowgate-bench.XXXXXX)
-  CLEANUP_DIRS+=("$data")
-  port=$(free_port)
-  token="fgp_$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
-  local db=()
-  [ -n "${1:-}" ] && db=(--database-url "$1")
-  FLOWGATE_BOOTSTRAP_TOKEN="$token" FLOWGATE_LOG_LEVEL=warning "$BIN" serve --port "$port" --data-dir "$data" "${db[@]}" \
-    --tenant-requests-per-second 10000000 --principal-requests-per-second 10000000 > "$data/server.log" 2>&1 &
-  PIDS+=($!)
-  wait_http "http://127.0.0.1:$port/readyz"
-  BENCH_API="http://127.0.0.1:$port"
-  BENCH_ADMIN="$token"
+    "$ROOT/.build-release/release/flowgate-bench" secrets 20000
 }
 
 scim_bench() {
