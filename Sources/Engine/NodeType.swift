@@ -114,11 +114,14 @@ public struct NodeContext: Sendable {
     public var dryRun: Bool = false
     /// Which attempt this is (1 for the first).
     public var attempt: Int = 1
+    /// For control nodes: runs their items durably (map elements, loop iterations, sub-workflows).
+    public var children: (any ChildExecutor)?
 
     public init(
         tenant: String, runID: String, nodeID: String, traceID: String, spanID: String, idempotencyKey: String, logger: Logger,
-        dryRun: Bool = false, attempt: Int = 1
+        dryRun: Bool = false, attempt: Int = 1, children: (any ChildExecutor)? = nil
     ) {
+        self.children = children
         self.tenant = tenant
         self.runID = runID
         self.nodeID = nodeID
@@ -176,5 +179,5 @@ public struct NodeTypeRegistry: Sendable {
     public var descriptors: [NodeTypeDescriptor] { types.values.map(\.descriptor).sorted { $0.name < $1.name } }
 
     /// The types every deployment has.
-    public static let builtIn = NodeTypeRegistry([ManualTriggerNode(), SetNode(), NoopNode(), LogNode(), FailNode(), HTTPRequestNode()])
+    public static let builtIn = NodeTypeRegistry([ManualTriggerNode(), SetNode(), NoopNode(), LogNode(), FailNode(), HTTPRequestNode()] + ControlNodes.all)
 }

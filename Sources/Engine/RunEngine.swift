@@ -13,19 +13,31 @@ public struct RunEngineConfiguration: Sendable {
     public var maxConcurrentRuns: Int
     /// Longest a run input may be, in bytes of JSON. Default: 1 MiB.
     public var maxInputBytes: Int
+    /// Largest node input recorded in a step's event; larger ones are replaced by a note.
+    /// Default: 64 KiB.
+    public var maxRecordedInputBytes: Int
+    /// How the engine waits between retries; tests pass one that does not sleep. Default: `Task.sleep`.
+    public var sleep: @Sendable (Duration) async throws -> Void
 
     /// - Parameters:
     ///   - maxConcurrentRuns: runs executed at once (default 8).
     ///   - maxInputBytes: largest run input (default 1 MiB).
-    public init(maxConcurrentRuns: Int = 8, maxInputBytes: Int = 1 << 20) {
+    ///   - maxRecordedInputBytes: largest step input kept in the log (default 64 KiB).
+    ///   - sleep: the wait between retries (default `Task.sleep`).
+    public init(
+        maxConcurrentRuns: Int = 8, maxInputBytes: Int = 1 << 20, maxRecordedInputBytes: Int = 64 << 10,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
         self.maxConcurrentRuns = maxConcurrentRuns
         self.maxInputBytes = maxInputBytes
+        self.maxRecordedInputBytes = maxRecordedInputBytes
+        self.sleep = sleep
     }
 }
 
 /// Why a run could not be started.
 public struct RunError: Error, Sendable, CustomStringConvertible {
-    private enum Code: Sendable { case notFound, invalid, quota }
+    private enum Code: Sendable { case notFound, invalid, quota, conflict }
     private let code: Code
     public let message: String
     private init(_ code: Code, _ message: String) {
@@ -37,12 +49,16 @@ public struct RunError: Error, Sendable, CustomStringConvertible {
     /// The workflow or its input cannot be run.
     public static func invalid(_ message: String) -> RunError { .init(.invalid, message) }
     /// The tenant's queue of waiting runs is full.
+    /// The run cannot be redriven (it is not failed, or the letter was redriven already).
+    public static func conflict(_ message: String) -> RunError { .init(.conflict, message) }
     public static func queueFull(_ limit: Int) -> RunError {
         .init(.quota, "the tenant already has \(limit) runs waiting; retry later or raise max_queued_runs")
     }
     public var isNotFound: Bool { code == .notFound }
     /// Whether a quota refused the run.
     public var isQuota: Bool { code == .quota }
+    /// Whether the run is not in a state that allows this.
+    public var isConflict: Bool { code == .conflict }
     public var description: String { message }
 }
 
@@ -58,7 +74,9 @@ public final class RunEngine: Service {
     public let registry: NodeTypeRegistry
     let configuration: RunEngineConfiguration
     let logger: Logger
-    private let queue = RunQueue()
+    let queue = RunQueue()
+    /// Node-level concurrency limits.
+    let gates = NodeGates()
     /// Each tenant's quotas (concurrent and queued runs).
     let quotas: @Sendable (TenantID) async -> TenantQuotas
     /// Decides node use and secret use for every step.
@@ -96,12 +114,27 @@ public final class RunEngine: Service {
     public func startRun(
         tenant: TenantID, workflowID: String, input: JSONValue, idempotencyKey: String?, principal: PrincipalInfo, traceID: String
     ) async throws -> (run: RunRecord, created: Bool) {
+        let result = try await createRun(tenant: tenant, workflowID: workflowID, input: input, idempotencyKey: idempotencyKey,
+                                         principal: principal, traceID: traceID, parentRunID: nil)
+        if result.created {
+            let limits = await quotas(tenant)
+            queue.push(RunKey(tenant: tenant, runID: result.run.id), concurrencyCap: limits.maxConcurrentRuns)
+            Gauge(label: "flowgate_run_queue_depth").record(Double(queue.depth))
+        }
+        return result
+    }
+
+    /// Records a run (and its RunCreated event) without queueing it.
+    func createRun(
+        tenant: TenantID, workflowID: String, input: JSONValue, idempotencyKey: String?, principal: PrincipalInfo, traceID: String,
+        parentRunID: String?
+    ) async throws -> (run: RunRecord, created: Bool) {
         let createdBy = principal.entity.description
         if input.serializedBytes().count > configuration.maxInputBytes {
             throw RunError.invalid("run input is larger than \(configuration.maxInputBytes) bytes")
         }
         let limits = await quotas(tenant)
-        if queue.queued(tenant) >= limits.maxQueuedRuns {
+        if parentRunID == nil, queue.queued(tenant) >= limits.maxQueuedRuns {
             Counter(label: "flowgate_quota_rejections_total", dimensions: [("quota", "queued_runs")]).increment()
             throw RunError.queueFull(limits.maxQueuedRuns)
         }
@@ -113,7 +146,7 @@ public final class RunEngine: Service {
             let record = RunRecord(
                 tenantID: tenant, id: runID, workflowID: workflowID, workflowVersion: workflow.currentVersion,
                 status: RunStatus.queued.rawValue, idempotencyKey: idempotencyKey, traceID: traceID, createdBy: createdBy,
-                createdAt: now, updatedAt: now
+                createdAt: now, updatedAt: now, parentRunID: parentRunID
             )
             let runs = RunRepository(db, tenant: tenant)
             let outcome = try await runs.create(record)
@@ -126,10 +159,7 @@ public final class RunEngine: Service {
             }
             return outcome
         }
-        if result.created {
-            Counter(label: "flowgate_runs_started_total").increment()
-            queue.push(RunKey(tenant: tenant, runID: result.run.id), concurrencyCap: limits.maxConcurrentRuns)
-        }
+        if result.created { Counter(label: "flowgate_runs_started_total").increment() }
         return result
     }
 
@@ -182,176 +212,80 @@ public final class RunEngine: Service {
         }
     }
 
-    // MARK: Execution
+    // MARK: Redrive
 
-    func execute(_ key: RunKey) async {
-        var logger = self.logger
-        logger[metadataKey: "fg.tenant"] = "\(key.tenant)"
-        logger[metadataKey: "fg.run.id"] = "\(key.runID)"
-        do {
-            try await executeRun(key, logger: logger)
-        } catch {
-            // Storage failed mid-run; the run stays unfinished and resumes at the next start.
-            logger.error("run execution stopped", metadata: ["error": "\(error)"])
-        }
-    }
-
-    private func append(_ key: RunKey, _ type: RunEventType, node: String? = nil, data: JSONValue = [:], status: RunStatus? = nil,
-                        audit: AuditRecord? = nil) async throws -> RunEventRecord {
+    /// Re-drives a dead letter: the failed node (and everything downstream of it) runs again
+    /// in the same run; items and steps that succeeded are not repeated, and side effects
+    /// carry the same idempotency keys as before.
+    public func redrive(tenant: TenantID, deadLetterID: String, principal: PrincipalInfo) async throws -> RunRecord {
         let now = store.clock.nowMillis()
-        return try await store.write { db in
-            let runs = RunRepository(db, tenant: key.tenant)
-            let records = try await runs.append(key.runID, [(type.rawValue, node, now, data.serialized())])
-            if let status { try await runs.setStatus(key.runID, status.rawValue, at: now) }
-            if let audit { try await AuditLog.append([audit], in: db) }
-            return records[0]
+        let run: RunRecord = try await store.write { db in
+            let letters = DeadLetterRepository(db, tenant: tenant)
+            guard let letter = try await letters.get(deadLetterID) else { throw RunError.notFound("dead letter") }
+            guard letter.status == "open" else { throw RunError.conflict("this dead letter was redriven already") }
+            let runs = RunRepository(db, tenant: tenant)
+            guard let run = try await runs.get(letter.runID) else { throw RunError.notFound("run") }
+            guard let version = try await WorkflowRepository(db, tenant: tenant).version(run.workflowID, run.workflowVersion),
+                  let json = try? JSONValue.parse(version.definition), let definition = try? WorkflowDefinition.decode(json)
+            else { throw RunError.invalid("the run's workflow version is unreadable") }
+            let events = try await runs.events(run.id)
+            let state = RunState.fold(events)
+            if !state.status.isTerminal { throw RunError.conflict("the run is still in progress") }
+            let reset = [letter.nodeID] + Self.descendants(of: letter.nodeID, in: definition)
+            try await runs.append(run.id, [(RunEventType.runRedriven.rawValue, letter.nodeID, now, JSONValue.object([
+                "reset": .array(reset.map(JSONValue.string)), "dead_letter": .string(letter.id),
+                "by": .string(principal.entity.description),
+            ]).serialized())])
+            try await runs.setStatus(run.id, RunStatus.queued.rawValue, at: now)
+            for open in try await letters.open(ofRun: run.id) { try await letters.markRedriven(open.id, at: now) }
+            return run
         }
+        if run.parentRunID == nil {
+            queue.push(RunKey(tenant: tenant, runID: run.id), concurrencyCap: await quotas(tenant).maxConcurrentRuns)
+        }
+        return run
     }
 
-    private func executeRun(_ key: RunKey, logger: Logger) async throws {
-        guard let loaded = try await state(tenant: key.tenant, runID: key.runID) else { return }
-        var state = loaded.state
-        let run = loaded.run
-        if state.status.isTerminal { return }
-        let version = try await store.read { try await WorkflowRepository($0, tenant: key.tenant).version(run.workflowID, run.workflowVersion) }
-        guard let version, let json = try? JSONValue.parse(version.definition),
-              let definition = try? WorkflowDefinition.decode(json)
-        else {
-            try await finish(key, run: run, &state, failure: "workflow version \(run.workflowVersion) is missing or unreadable", node: nil)
-            return
-        }
-        if state.status == .queued {
-            state.apply(try await append(key, .runStarted, status: .running))
-        }
-        let order = WorkflowValidator.topologicalOrder(definition).order
-        let runRedactor = Redactor()
-        var incoming: [String: [WorkflowDefinition.Edge]] = [:]
-        for edge in definition.edges { incoming[edge.to.node, default: []].append(edge) }
-
-        for nodeID in order {
-            if state.nodes[nodeID]?.status == "succeeded" { continue }
-            guard let node = definition.node(nodeID), let type = registry[node.type] else {
-                try await finish(key, run: run, &state, failure: "node type is not available", node: nodeID)
-                return
-            }
-            let input = Self.inputs(for: nodeID, edges: incoming[nodeID] ?? [], state: state)
-            let attempt = (state.nodes[nodeID]?.attempts ?? 0) + 1
-            state.apply(try await append(key, .stepStarted, node: nodeID, data: ["attempt": .int(Int64(attempt))]))
-            var spanGenerator = SystemRandomNumberGenerator()
-            let context = NodeContext(
-                tenant: key.tenant.rawValue, runID: key.runID, nodeID: nodeID, traceID: run.traceID,
-                spanID: String(format: "%016llx", UInt64.random(in: 1 ... .max, using: &spanGenerator)),
-                idempotencyKey: "\(key.runID):\(nodeID):0", logger: logger
-            )
-            let started = ContinuousClock.now
-            do {
-                let config = try await prepare(node, run: run, state: state, key: key, redactor: runRedactor)
-                let outputs = try await type.execute(config: config, input: input, context: context)
-                Timer(label: "flowgate_step_duration_seconds", dimensions: [("node_type", node.type)], preferredDisplayUnit: .seconds)
-                    .record(duration: ContinuousClock.now - started)
-                let redacted = redactor.redact(runRedactor.redact(JSONValue.object(outputs)))
-                state.apply(try await append(key, .stepSucceeded, node: nodeID, data: ["outputs": redacted]))
-            } catch {
-                let message = redactor.redact(runRedactor.redact((error as? NodeError)?.message ?? Self.describe(error)))
-                state.apply(try await append(key, .stepFailed, node: nodeID, data: ["error": .string(message), "attempt": .int(Int64(attempt))]))
-                try await finish(key, run: run, &state, failure: message, node: nodeID)
-                return
+    static func descendants(of node: String, in definition: WorkflowDefinition) -> [String] {
+        var seen: Set<String> = [node]
+        var frontier = [node]
+        var out: [String] = []
+        while let current = frontier.popLast() {
+            for edge in definition.edges where edge.from.node == current && seen.insert(edge.to.node).inserted {
+                out.append(edge.to.node)
+                frontier.append(edge.to.node)
             }
         }
-        try await finish(key, run: run, &state, failure: nil, node: nil)
+        return out
     }
 
-    private func finish(_ key: RunKey, run: RunRecord, _ state: inout RunState, failure: String?, node: String?) async throws {
-        let status: RunStatus = failure == nil ? .succeeded : .failed
-        let audit = AuditRecord(
-            tenant: key.tenant, at: store.clock.nowMillis(), principal: run.createdBy, action: "run.complete",
-            resource: "Run::\"\(run.id)\"", decision: "allow", outcome: status.rawValue, status: 0, requestID: run.id, sourceIP: "",
-            detail: ["workflow": .string(run.workflowID), "version": .int(run.workflowVersion)]
-        )
-        var data: JSONValue = [:]
-        if let failure { data = ["error": .string(failure), "node": node.map(JSONValue.string) ?? .null] }
-        state.apply(try await append(key, failure == nil ? .runSucceeded : .runFailed, data: data, status: status, audit: audit))
-        Counter(label: "flowgate_runs_total", dimensions: [("status", status.rawValue)]).increment()
+    // MARK: Test runs
+
+    /// What a test run did: the state of each node (with its input), and its events.
+    public struct TestRun: Sendable {
+        public var state: RunState
+        public var events: [RunEventRecord]
     }
 
-    /// Decides whether the run's principal may use this node type and each secret the node's
-    /// config refers to, resolves those secrets and returns the config with them substituted.
-    /// The substituted config lives only for the call; it is never stored.
-    func prepare(_ node: WorkflowDefinition.Node, run: RunRecord, state: RunState, key: RunKey, redactor runRedactor: Redactor) async throws -> JSONValue {
-        try await preparePolicies(key.tenant)
-        let principal = RunPrincipal.info(state.principal, fallback: run.createdBy, tenant: key.tenant.rawValue)
-        let context: [String: JSONValue] = ["workflow": .string(run.workflowID), "run": .string(run.id)]
-        let nodeDecision = authorizer.authorize(AuthorizationRequest(
-            principal: principal, action: "node.execute",
-            resource: ResourceInfo(entity: EntityRef("NodeType", node.type), tenant: key.tenant.rawValue), context: context
-        ))
-        if !nodeDecision.isAllowed {
-            try await auditDenial(key, run: run, action: "node.execute", resource: EntityRef("NodeType", node.type), decision: nodeDecision)
-            throw NodeError("the run's principal is not allowed to use node type \(node.type)")
-        }
-        let names = SecretReferences.names(in: node.config)
-        if names.isEmpty { return node.config }
-        guard let secrets else { throw NodeError("this node refers to secrets, but no secret store is configured") }
-        var values: [String: String] = [:]
-        for name in names {
-            let resolved: (id: String, workflowIDs: [String]?, value: SecretValue)
-            do {
-                resolved = try await secrets.resolveSecret(in: key.tenant, name: name)
-            } catch let error as SecretsError {
-                throw NodeError(error.isNotFound ? "secret \"\(name)\" does not exist" : "secret \"\(name)\": \(error.message)")
-            } catch let error as VaultError {
-                throw NodeError.retryable("secret \"\(name)\": \(error.message)")
-            }
-            let resource = ResourceInfo(
-                entity: EntityRef("Secret", resolved.id), tenant: key.tenant.rawValue,
-                attributes: ["name": .string(name), "workflows": resolved.workflowIDs.map { .array($0.map(JSONValue.string)) } ?? .null]
-            )
-            let decision = authorizer.authorize(AuthorizationRequest(principal: principal, action: "secret.use", resource: resource, context: context))
-            if !decision.isAllowed {
-                try await auditDenial(key, run: run, action: "secret.use", resource: resource.entity, decision: decision)
-                throw NodeError("the run may not use secret \"\(name)\"")
-            }
-            runRedactor.register(resolved.value.plaintext)
-            values[name] = resolved.value.plaintext
-        }
-        return SecretReferences.substitute(node.config, values)
-    }
-
-    private func auditDenial(_ key: RunKey, run: RunRecord, action: String, resource: EntityRef, decision: Decision) async throws {
-        let record = AuditRecord(
-            tenant: key.tenant, at: store.clock.nowMillis(), principal: run.createdBy, action: action, resource: resource.description,
-            decision: "deny", reasons: decision.reasons + decision.errors.map { "error:\($0)" }, outcome: "denied", status: 0,
-            requestID: run.id, sourceIP: "", detail: ["run": .string(run.id), "workflow": .string(run.workflowID)]
-        )
-        try await store.write { try await AuditLog.append([record], in: $0) }
-    }
-
-    /// A description of an unexpected error that names its kind, not its contents.
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? SecretsError { return error.message }
-        if let error = error as? VaultError { return error.message }
-        return "internal error (\(type(of: error)))"
-    }
-
-    /// The values arriving on each input port of a node. A node without incoming edges gets
-    /// the run input on `in`. Several edges into one port merge: objects shallowly, in edge
-    /// order; anything else becomes an array.
-    static func inputs(for nodeID: String, edges: [WorkflowDefinition.Edge], state: RunState) -> [String: JSONValue] {
-        if edges.isEmpty { return ["in": state.input] }
-        var byPort: [String: [JSONValue]] = [:]
-        for edge in edges {
-            let value = state.nodes[edge.from.node]?.outputs[edge.from.port] ?? .null
-            byPort[edge.to.port, default: []].append(value)
-        }
-        return byPort.mapValues { values in
-            if values.count == 1 { return values[0] }
-            if values.allSatisfy({ $0.objectValue != nil }) {
-                var merged: [String: JSONValue] = [:]
-                for value in values { merged.merge(value.objectValue ?? [:]) { _, new in new } }
-                return .object(merged)
-            }
-            return .array(values)
-        }
+    /// Runs a definition (or the nodes `only` of it) once with `input`, in dry-run mode: sinks
+    /// report what they would write instead of writing, nothing is stored, and the result holds
+    /// each node's input and output. The entry nodes of the subgraph get `input`.
+    public func test(
+        tenant: TenantID, workflowID: String, definition: WorkflowDefinition, input: JSONValue, only: Set<String>?, principal: PrincipalInfo,
+        traceID: String, depth: Int = 0
+    ) async throws -> TestRun {
+        let now = store.clock.nowMillis()
+        let runID = "test-" + UUIDv7.generate(millis: now)
+        let record = RunRecord(tenantID: tenant, id: runID, workflowID: workflowID, workflowVersion: 0, status: "queued", idempotencyKey: nil,
+                               traceID: traceID, createdBy: principal.entity.description, createdAt: now, updatedAt: now)
+        let log = MemoryRunLog(runID: runID, clock: store.clock)
+        var state = RunState()
+        state.apply(try await log.append(.runCreated, data: ["input": input, "principal": RunPrincipal.json(principal), "dry_run": true]))
+        var execution = Execution(key: RunKey(tenant: tenant, runID: runID), run: record, definition: definition, state: state, log: log,
+                                  dryRun: true, only: only, logger: logger)
+        execution.depth = depth
+        try await drive(&execution)
+        return TestRun(state: execution.state, events: log.recorded)
     }
 }
 

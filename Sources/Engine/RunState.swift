@@ -13,8 +13,12 @@ public struct RunEventType: Sendable, Hashable, CustomStringConvertible {
     public static let stepStarted = RunEventType("StepStarted")
     public static let stepSucceeded = RunEventType("StepSucceeded")
     public static let stepFailed = RunEventType("StepFailed")
+    public static let stepSkipped = RunEventType("StepSkipped")
+    public static let itemSucceeded = RunEventType("ItemSucceeded")
+    public static let itemFailed = RunEventType("ItemFailed")
     public static let runSucceeded = RunEventType("RunSucceeded")
     public static let runFailed = RunEventType("RunFailed")
+    public static let runRedriven = RunEventType("RunRedriven")
 }
 
 /// Where a run stands.
@@ -34,13 +38,21 @@ public struct RunStatus: Sendable, Hashable, CustomStringConvertible {
 
 /// Where one node of a run stands.
 public struct NodeRunState: Sendable, Equatable {
-    /// `pending`, `running`, `succeeded` or `failed`.
+    /// `pending`, `running`, `succeeded`, `failed` or `skipped` (no input arrived: an
+    /// upstream branch was not taken).
     public var status: String = "pending"
-    /// Values the node emitted, by output port.
+    /// Values the node emitted, by output port. A port without a value emitted nothing.
     public var outputs: [String: JSONValue] = [:]
     public var error: String?
     /// How many times the node was started.
     public var attempts: Int = 0
+    /// The input of its latest attempt (redacted, possibly truncated).
+    public var input: JSONValue?
+    /// Outputs of the items (map elements, loop iterations, sub-workflow runs) that succeeded;
+    /// a resumed step does not run them again.
+    public var items: [Int: JSONValue] = [:]
+    /// Errors of items that failed for good.
+    public var itemErrors: [Int: String] = [:]
 
     public init(status: String = "pending", outputs: [String: JSONValue] = [:], error: String? = nil, attempts: Int = 0) {
         self.status = status
@@ -85,6 +97,7 @@ public struct RunState: Sendable, Equatable {
             guard let node = event.nodeID else { return }
             nodes[node, default: NodeRunState()].status = "running"
             nodes[node, default: NodeRunState()].attempts += 1
+            if let input = data["input"] { nodes[node, default: NodeRunState()].input = input }
         case .stepSucceeded:
             guard let node = event.nodeID else { return }
             nodes[node, default: NodeRunState()].status = "succeeded"
@@ -94,6 +107,27 @@ public struct RunState: Sendable, Equatable {
             guard let node = event.nodeID else { return }
             nodes[node, default: NodeRunState()].status = "failed"
             nodes[node, default: NodeRunState()].error = data["error"]?.stringValue
+        case .stepSkipped:
+            guard let node = event.nodeID else { return }
+            nodes[node, default: NodeRunState()].status = "skipped"
+        case .itemSucceeded:
+            guard let node = event.nodeID, let index = data["index"]?.intValue else { return }
+            nodes[node, default: NodeRunState()].items[Int(index)] = data["output"] ?? .null
+            nodes[node, default: NodeRunState()].itemErrors[Int(index)] = nil
+        case .itemFailed:
+            guard let node = event.nodeID, let index = data["index"]?.intValue else { return }
+            nodes[node, default: NodeRunState()].itemErrors[Int(index)] = data["error"]?.stringValue ?? "failed"
+        case .runRedriven:
+            // The redriven node and everything downstream of it run again; items that
+            // succeeded stay recorded, so a map only repeats its failed items.
+            status = .queued
+            error = nil
+            for node in (data["reset"]?.arrayValue ?? []).compactMap(\.stringValue) {
+                var fresh = NodeRunState()
+                fresh.items = nodes[node]?.items ?? [:]
+                fresh.attempts = 0
+                nodes[node] = fresh
+            }
         case .runSucceeded:
             status = .succeeded
         case .runFailed:

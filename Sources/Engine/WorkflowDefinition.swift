@@ -56,7 +56,7 @@ public struct WorkflowDefinition: Sendable, Equatable {
     }
 
     /// Keys a node object may carry besides `id`, `type` and `config`.
-    static let nodePresentationKeys: Set<String> = ["name", "position", "notes", "disabled", "retry", "timeout_ms"]
+    static let nodePresentationKeys: Set<String> = ["name", "position", "notes", "disabled", "retry", "timeout_ms", "concurrency"]
 
     /// Reads the JSON form. Shape errors (missing keys, wrong types, unknown keys) are
     /// reported all at once, each naming where it is.

@@ -12,6 +12,27 @@ public struct WorkflowValidator: Sendable {
     }
 
     /// Every problem with `definition`; throws when there is at least one.
+    /// The per-node execution options: how a step is retried, how long it may take, and how
+    /// many executions of the node may run at once across all runs of the tenant.
+    static let nodeOptionsSchema: JSONValue = [
+        "type": "object",
+        "properties": [
+            "retry": [
+                "type": "object", "additionalProperties": false,
+                "properties": [
+                    "max_attempts": ["type": "integer", "minimum": 1, "maximum": 100],
+                    "initial_backoff_ms": ["type": "integer", "minimum": 0, "maximum": 3_600_000],
+                    "max_backoff_ms": ["type": "integer", "minimum": 0, "maximum": 86_400_000],
+                    "multiplier": ["type": "number", "minimum": 1, "maximum": 10],
+                    "jitter": ["type": "number", "minimum": 0, "maximum": 1],
+                    "retry_on": ["enum": ["retryable", "any"]],
+                ],
+            ],
+            "timeout_ms": ["type": "integer", "minimum": 1],
+            "concurrency": ["type": "integer", "minimum": 1, "maximum": 10_000],
+        ],
+    ]
+
     public func validate(_ definition: WorkflowDefinition) throws(WorkflowValidationError) {
         var problems: [WorkflowValidationError.Problem] = []
         if definition.nodes.isEmpty { problems.append(.init(field: "nodes", message: "a workflow needs at least one node")) }
@@ -28,6 +49,23 @@ public struct WorkflowValidator: Sendable {
             }
             for violation in JSONSchemaValidator.validate(node.config, against: type.descriptor.configSchema, path: "config") {
                 problems.append(.init(node: node.id, field: violation.path, message: violation.message))
+            }
+            let options = JSONValue.object(node.extra.filter { Self.nodeOptionsSchema["properties"]?[$0.key] != nil })
+            for violation in JSONSchemaValidator.validate(options, against: Self.nodeOptionsSchema, path: "") {
+                problems.append(.init(node: node.id, field: String(violation.path.drop(while: { $0 == "." })), message: violation.message))
+            }
+            // The node a control node runs per item is checked like any other node.
+            if let child = node.config["child"]?["node"], let childType = child["type"]?.stringValue {
+                if let childNode = registry[childType] {
+                    if childNode.descriptor.mode == .control {
+                        problems.append(.init(node: node.id, field: "config.child.node.type", message: "a control node cannot run inside another"))
+                    }
+                    for violation in JSONSchemaValidator.validate(child["config"] ?? [:], against: childNode.descriptor.configSchema, path: "config.child.node.config") {
+                        problems.append(.init(node: node.id, field: violation.path, message: violation.message))
+                    }
+                } else {
+                    problems.append(.init(node: node.id, field: "config.child.node.type", message: "unknown node type \"\(childType)\""))
+                }
             }
         }
         for edge in definition.edges {

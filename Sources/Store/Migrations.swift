@@ -306,6 +306,43 @@ extension Migration {
                 """,
             ]
         },
+        Migration(version: 6, name: "durable engine: child runs, dead letters, triggers") { _ in
+            [
+                "ALTER TABLE runs ADD COLUMN parent_run_id TEXT",
+                """
+                CREATE TABLE dead_letters (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    workflow_id TEXT NOT NULL,
+                    node_id TEXT NOT NULL,
+                    item_index BIGINT,
+                    error TEXT NOT NULL,
+                    attempts BIGINT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    redriven_at BIGINT,
+                    PRIMARY KEY (tenant_id, id)
+                )
+                """,
+                "CREATE INDEX dead_letters_by_run ON dead_letters (tenant_id, run_id)",
+                """
+                CREATE TABLE triggers (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    workflow_id TEXT NOT NULL,
+                    node_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    config TEXT NOT NULL,
+                    webhook_path TEXT,
+                    next_fire_at BIGINT,
+                    last_fired_at BIGINT,
+                    PRIMARY KEY (tenant_id, workflow_id, node_id),
+                    UNIQUE (tenant_id, webhook_path)
+                )
+                """,
+                "CREATE INDEX triggers_due ON triggers (kind, next_fire_at)",
+            ]
+        },
     ]
 }
 

@@ -225,8 +225,11 @@ public struct RunRecord: Sendable, Equatable {
     public var createdBy: String
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// The run whose step started this one (sub-workflows); such runs are driven by their parent.
+    public var parentRunID: String?
 
-    public init(tenantID: TenantID, id: String, workflowID: String, workflowVersion: Int64, status: String, idempotencyKey: String?, traceID: String, createdBy: String, createdAt: Int64, updatedAt: Int64) {
+    public init(tenantID: TenantID, id: String, workflowID: String, workflowVersion: Int64, status: String, idempotencyKey: String?, traceID: String, createdBy: String, createdAt: Int64, updatedAt: Int64, parentRunID: String? = nil) {
+        self.parentRunID = parentRunID
         self.tenantID = tenantID
         self.id = id
         self.workflowID = workflowID
@@ -250,6 +253,7 @@ public struct RunRecord: Sendable, Equatable {
         createdBy = try row.string("created_by")
         createdAt = try row.int("created_at")
         updatedAt = try row.int("updated_at")
+        parentRunID = row.optionalString("parent_run_id")
     }
 }
 

@@ -44,6 +44,9 @@ public struct SQLQuery: Sendable, ExpressibleByStringInterpolation, CustomString
         /// Binds a value as a parameter.
         public mutating func appendInterpolation(_ value: some SQLBindable) { parts.append(.bind(value.sqlValue)) }
 
+        /// Binds an optional value; `nil` binds SQL NULL.
+        public mutating func appendInterpolation<T: SQLBindable>(_ value: T?) { parts.append(.bind(value.sqlValue)) }
+
         /// Splices SQL text verbatim. Only for fixed fragments chosen by our code, never for input.
         public mutating func appendInterpolation(unsafeSQL text: String) { parts.append(.sql(text)) }
 

@@ -17,9 +17,10 @@ public struct RunRepository: Sendable {
         }
         try await db.execute(
             """
-            INSERT INTO runs (tenant_id, id, workflow_id, workflow_version, status, idempotency_key, trace_id, created_by, created_at, updated_at)
+            INSERT INTO runs (tenant_id, id, workflow_id, workflow_version, status, idempotency_key, trace_id, created_by, created_at, updated_at,
+                              parent_run_id)
             VALUES (\(tenant.rawValue), \(run.id), \(run.workflowID), \(run.workflowVersion), \(run.status), \(run.idempotencyKey),
-                    \(run.traceID), \(run.createdBy), \(run.createdAt), \(run.updatedAt))
+                    \(run.traceID), \(run.createdBy), \(run.createdAt), \(run.updatedAt), \(run.parentRunID))
             """
         )
         return (run, true)
@@ -56,6 +57,11 @@ public struct RunRepository: Sendable {
     /// Appends events after the run's last sequence number; returns them with their numbers.
     @discardableResult
     public func append(_ runID: String, _ events: [(type: String, nodeID: String?, at: Int64, data: String)]) async throws -> [RunEventRecord] {
+        if db.dialect == .postgres {
+            // Concurrent steps of one run (map items) append at once: the row lock orders them,
+            // so two never take the same sequence number. (SQLite has a single writer anyway.)
+            try await db.execute("SELECT id FROM runs WHERE tenant_id = \(tenant.rawValue) AND id = \(runID) FOR UPDATE")
+        }
         let last = try await db.first(
             "SELECT MAX(seq) AS seq FROM run_events WHERE tenant_id = \(tenant.rawValue) AND run_id = \(runID)"
         )?.optionalInt("seq") ?? 0
@@ -91,10 +97,105 @@ public struct UnfinishedRuns: Sendable {
 
     public init(_ db: any SQLExecutor) { self.db = db }
 
-    /// Runs whose status is neither succeeded nor failed, oldest first.
+    /// Top-level runs whose status is neither succeeded nor failed, oldest first. Child runs
+    /// (sub-workflows) are left out: their parent's step drives them.
     public func list(limit: Int) async throws -> [RunRecord] {
         try await db.query(
-            "SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, id LIMIT \(limit)"
+            "SELECT * FROM runs WHERE status IN ('queued', 'running') AND parent_run_id IS NULL ORDER BY created_at, id LIMIT \(limit)"
         ).map(RunRecord.init(row:))
+    }
+}
+
+/// A run or item that exhausted its retries.
+public struct DeadLetterRecord: Sendable, Equatable {
+    public var tenantID: TenantID
+    public var id: String
+    public var runID: String
+    public var workflowID: String
+    public var nodeID: String
+    /// The failed item of a map or loop, when the letter is for one item.
+    public var itemIndex: Int64?
+    /// The (redacted) error.
+    public var error: String
+    public var attempts: Int64
+    /// `open` or `redriven`.
+    public var status: String
+    public var createdAt: Int64
+    public var redrivenAt: Int64?
+
+    public init(tenantID: TenantID, id: String, runID: String, workflowID: String, nodeID: String, itemIndex: Int64?, error: String,
+                attempts: Int64, status: String, createdAt: Int64, redrivenAt: Int64? = nil) {
+        self.tenantID = tenantID
+        self.id = id
+        self.runID = runID
+        self.workflowID = workflowID
+        self.nodeID = nodeID
+        self.itemIndex = itemIndex
+        self.error = error
+        self.attempts = attempts
+        self.status = status
+        self.createdAt = createdAt
+        self.redrivenAt = redrivenAt
+    }
+
+    init(row: Row) throws {
+        tenantID = TenantID(try row.string("tenant_id"))
+        id = try row.string("id")
+        runID = try row.string("run_id")
+        workflowID = try row.string("workflow_id")
+        nodeID = try row.string("node_id")
+        itemIndex = row.optionalInt("item_index")
+        error = try row.string("error")
+        attempts = try row.int("attempts")
+        status = try row.string("status")
+        createdAt = try row.int("created_at")
+        redrivenAt = row.optionalInt("redriven_at")
+    }
+}
+
+/// The dead-letter list of one tenant.
+public struct DeadLetterRepository: Sendable {
+    let db: any SQLExecutor
+    /// The tenant every statement is confined to.
+    public let tenant: TenantID
+
+    public init(_ db: any SQLExecutor, tenant: TenantID) {
+        self.db = db
+        self.tenant = tenant
+    }
+
+    public func create(_ letter: DeadLetterRecord) async throws {
+        try await db.execute(
+            """
+            INSERT INTO dead_letters (tenant_id, id, run_id, workflow_id, node_id, item_index, error, attempts, status, created_at, redriven_at)
+            VALUES (\(tenant.rawValue), \(letter.id), \(letter.runID), \(letter.workflowID), \(letter.nodeID), \(letter.itemIndex), \(letter.error),
+                    \(letter.attempts), \(letter.status), \(letter.createdAt), \(letter.redrivenAt))
+            """
+        )
+    }
+
+    public func get(_ id: String) async throws -> DeadLetterRecord? {
+        try await db.first("SELECT * FROM dead_letters WHERE tenant_id = \(tenant.rawValue) AND id = \(id)").map(DeadLetterRecord.init(row:))
+    }
+
+    /// Letters, newest first, optionally only open ones.
+    public func list(limit: Int, openOnly: Bool) async throws -> [DeadLetterRecord] {
+        var q: SQLQuery = "SELECT * FROM dead_letters WHERE tenant_id = \(tenant.rawValue)"
+        if openOnly { q.append(" AND status = 'open'") }
+        q.append(" ORDER BY created_at DESC, id DESC LIMIT \(limit)")
+        return try await db.query(q).map(DeadLetterRecord.init(row:))
+    }
+
+    /// Open letters of a run.
+    public func open(ofRun runID: String) async throws -> [DeadLetterRecord] {
+        try await db.query(
+            "SELECT * FROM dead_letters WHERE tenant_id = \(tenant.rawValue) AND run_id = \(runID) AND status = 'open' ORDER BY created_at"
+        ).map(DeadLetterRecord.init(row:))
+    }
+
+    public func markRedriven(_ id: String, at now: Int64) async throws {
+        try await db.execute(
+            "UPDATE dead_letters SET status = 'redriven', redriven_at = \(now) WHERE tenant_id = \(tenant.rawValue) AND id = \(id)"
+        )
     }
 }
