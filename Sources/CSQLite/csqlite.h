@@ -5,6 +5,13 @@
 #ifndef FLOWGATE_CSQLITE_H
 #define FLOWGATE_CSQLITE_H
 
+// The Engine module sees this module and sqlite-nio's VaporCSQLite (through Store) in one
+// compilation, and clang merges C structs of the same name across modules: the three that
+// newer SQLite versions (sqlite-nio's copy) extended would not merge with Debian 3.40's. Their
+// Debian spellings get distinct names here; nothing in Flowgate uses virtual tables or FTS5.
+#define sqlite3_module csqlite_sqlite3_module
+#define Fts5ExtensionApi csqlite_Fts5ExtensionApi
+#define fts5_api csqlite_fts5_api
 #include <sqlite3.h>
 
 // `sqlite3_db_config` is variadic, which Swift cannot call; this fixed-arity wrapper covers
