@@ -406,7 +406,9 @@ func events(_ count: Int) -> [JSONValue] {
             return await group.next() ?? nil
         }
         #expect(failure is CancellationError, "got \(String(describing: failure))")
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Generous: in a full parallel test run on two cores, synchronous tests can hold the
+        // cooperative pool for many seconds; still well inside the query's own 60 s timeout.
+        #expect(ContinuousClock.now - start < .seconds(45))
         // The thread is free again.
         #expect(try await executor.run(query: "SELECT 2 AS two", items: []) == [["two": 2]])
     }

@@ -38,7 +38,9 @@ extension SQLBatchRunnerTests {
             #expect(failure?.isRetryable == false)
             #expect(failure?.message.hasPrefix("sql timeout") == true || failure?.message.hasPrefix("sql instructionLimit") == true,
                     "\(String(describing: failure))")
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // Generous: in a full parallel test run on two cores, synchronous tests can hold the
+            // cooperative pool for many seconds; the runaway itself would run for hours.
+            #expect(ContinuousClock.now - started < .seconds(60))
             // The executor serves the next step.
             #expect(try await NodeTestSupport.run(node, ["query": "SELECT 1 AS one"], .null) == [["one": 1]])
         }

@@ -90,8 +90,10 @@ public final class RecordingServer: Sendable {
                              body: Array(buffer.readableBytesView))
         received.withLock { $0.append(entry) }
         let reply = respond(entry)
+        // Closing each connection lets the server stop at once when the test ends, instead of
+        // waiting for the client's pooled keep-alive connections.
         return Response(
-            status: HTTPResponse.Status(code: reply.status), headers: [.contentType: reply.contentType],
+            status: HTTPResponse.Status(code: reply.status), headers: [.contentType: reply.contentType, .connection: "close"],
             body: .init(byteBuffer: ByteBuffer(bytes: reply.body))
         )
     }

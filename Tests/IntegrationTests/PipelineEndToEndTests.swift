@@ -183,7 +183,7 @@ import Testing
                     ("jq", ["program": #"reduce range(40) as $i ("x"; . + .) | length"#], "memory"),
                     ("sql", ["query": "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT count(*) FROM r", "timeout_ms": 300], "sql "),
                     ("sink.http", ["url": .string(failingURL + "/hook")], "HTTP 503 from \(failingURL): overloaded"),
-                    ("sink.http", ["url": .string(unreachable + "/hook")], "write to \(unreachable) failed"),
+                    ("sink.http", ["url": .string(unreachable + "/hook"), "timeout_ms": 1000], "write to \(unreachable) failed"),
                 ]
                 for (type, config, message) in cases {
                     let run = try await Self.run(owner, ["nodes": [["id": "step", "type": .string(type), "config": config]], "edges": []])
