@@ -49,6 +49,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Policy", dependencies: ["JSON"], swiftSettings: swiftSettings),
+        // Debian's libjq 1.6 has no .pc file: the module map links `jq` itself.
+        .systemLibrary(name: "CJQ", providers: [.apt(["libjq-dev", "libonig-dev"])]),
+        // Debian's libsqlite3, which keeps the progress handler and heap limit that sqlite-nio's
+        // bundled copy compiles out. Never import it and SQLiteNIO in the same Swift file.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "Secrets",
             dependencies: [
@@ -68,7 +73,8 @@ let package = Package(
         .target(
             name: "Engine",
             dependencies: [
-                "JSON", "Store", "Secrets", "Policy",
+                "JSON", "Store", "Secrets", "Policy", "CJQ", "CSQLite",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -94,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "flowgate",
             dependencies: [
-                "Gateway", "Policy", "Secrets", "Store",
+                "Gateway", "Engine", "Policy", "Secrets", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -129,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Gateway", "FlowgateTesting", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: ["Gateway", "Engine", "FlowgateTesting", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -118,3 +118,37 @@ start_openbao() {
   curl -fsS -o /dev/null "$FLOWGATE_TEST_VAULT_ADDR/v1/sys/health" || { cat "$dir/bao.log" >&2; return 1; }
   log "OpenBao dev server on $FLOWGATE_TEST_VAULT_ADDR (pid ${PIDS[-1]})"
 }
+
+# Starts a throwaway Prometheus (Debian package) on loopback with the remote-write receiver and
+# a temporary TSDB, no scrape targets. Exports FLOWGATE_TEST_PROMETHEUS_URL.
+start_prometheus() {
+  local bin="${PROMETHEUS_BIN:-/usr/bin/prometheus}" port dir
+  [ -x "$bin" ] || { echo "prometheus not found at $bin" >&2; return 1; }
+  port=$(free_port)
+  dir=$(mktemp -d /tmp/flowgate-prometheus.XXXXXX)
+  CLEANUP_DIRS+=("$dir")
+  # No scrape targets: the only samples are the ones tests write.
+  printf 'global:\n  scrape_interval: 1m\nscrape_configs: []\n' > "$dir/prometheus.yml"
+  "$bin" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$port" --web.enable-remote-write-receiver > "$dir/prometheus.log" 2>&1 &
+  PIDS+=($!)
+  export FLOWGATE_TEST_PROMETHEUS_URL="http://127.0.0.1:$port"
+  wait_http "$FLOWGATE_TEST_PROMETHEUS_URL/-/ready" || { cat "$dir/prometheus.log" >&2; return 1; }
+  log "Prometheus on $FLOWGATE_TEST_PROMETHEUS_URL (pid ${PIDS[-1]})"
+}
+
+# Starts a throwaway single-node VictoriaMetrics (Debian package) on loopback with a temporary
+# data folder; it accepts InfluxDB line protocol on /write. Exports FLOWGATE_TEST_VICTORIA_URL.
+start_victoriametrics() {
+  local bin="${VICTORIA_METRICS_BIN:-/usr/bin/victoria-metrics}" port dir
+  [ -x "$bin" ] || { echo "victoria-metrics not found at $bin" >&2; return 1; }
+  port=$(free_port)
+  dir=$(mktemp -d /tmp/flowgate-victoria.XXXXXX)
+  CLEANUP_DIRS+=("$dir")
+  "$bin" -httpListenAddr="127.0.0.1:$port" -storageDataPath="$dir/data" -retentionPeriod=1 \
+    -search.latencyOffset=0s > "$dir/victoria-metrics.log" 2>&1 &
+  PIDS+=($!)
+  export FLOWGATE_TEST_VICTORIA_URL="http://127.0.0.1:$port"
+  wait_http "$FLOWGATE_TEST_VICTORIA_URL/health" || { cat "$dir/victoria-metrics.log" >&2; return 1; }
+  log "VictoriaMetrics on $FLOWGATE_TEST_VICTORIA_URL (pid ${PIDS[-1]})"
+}

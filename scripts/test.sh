@@ -7,10 +7,14 @@ source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 cd "$ROOT"
 
-apt_ensure postgresql curl ca-certificates
+# libjq-dev, libonig-dev and libsqlite3-dev back the jq and sql nodes (CJQ, CSQLite); Prometheus
+# and VictoriaMetrics receive the timeseries sinks' writes.
+apt_ensure postgresql curl ca-certificates libjq-dev libonig-dev libsqlite3-dev prometheus victoria-metrics
 venv_ensure
 start_postgres
 start_openbao
+start_prometheus
+start_victoriametrics
 
 log "building (debug, with tests)"
 swift build --build-tests

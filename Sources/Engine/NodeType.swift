@@ -159,6 +159,17 @@ public protocol NodeType: Sendable {
     /// Runs the step on `input` (the values arriving on each input port) and returns the
     /// values for its output ports.
     func execute(config: JSONValue, input: [String: JSONValue], context: NodeContext) async throws -> [String: JSONValue]
+    /// Checks a config that already matches ``NodeTypeDescriptor/configSchema`` for what a
+    /// schema cannot say (a jq program or SQL query that does not compile, an unknown function
+    /// name); called when a workflow is saved. Returns the problems with `field` set (for
+    /// example `config.program`); the caller fills in the node. Infrastructure trouble (a
+    /// worker that cannot start) is not the author's problem and yields none.
+    func check(config: JSONValue) async -> [WorkflowValidationError.Problem]
+}
+
+extension NodeType {
+    /// No checks beyond the config schema.
+    public func check(config: JSONValue) async -> [WorkflowValidationError.Problem] { [] }
 }
 
 /// The node types a deployment offers, by name.
@@ -178,6 +189,41 @@ public struct NodeTypeRegistry: Sendable {
     /// Every descriptor, sorted by name.
     public var descriptors: [NodeTypeDescriptor] { types.values.map(\.descriptor).sorted { $0.name < $1.name } }
 
-    /// The types every deployment has.
-    public static let builtIn = NodeTypeRegistry([ManualTriggerNode(), SetNode(), NoopNode(), LogNode(), FailNode(), HTTPRequestNode()] + ControlNodes.all)
+    /// The types every deployment has: those that need no runtime resources.
+    public static let builtIn = NodeTypeRegistry([
+        ManualTriggerNode(), SetNode(), NoopNode(), LogNode(), FailNode(), HTTPRequestNode(),
+        TimeseriesAggregateNode(), ChartNode(), PrometheusSinkNode(), InfluxSinkNode(), HTTPSinkNode(),
+    ] + ControlNodes.all)
+
+    /// ``builtIn`` plus the script nodes `jq` and `sql`, which run on the given runners. A
+    /// `nil` runner keeps its node in the catalog, failing every step with a clear message.
+    public static func standard(jq: JQRunner?, sql: SQLBatchExecutor?) -> NodeTypeRegistry {
+        var registry = builtIn
+        registry.register(JQNode(runner: jq))
+        registry.register(SQLNode(executor: sql))
+        return registry
+    }
+
+    /// Runs every node's ``NodeType/check(config:)`` (concurrently) and throws all problems
+    /// found, naming their nodes. Call after ``WorkflowValidator/validate(_:)`` succeeded.
+    public func check(_ definition: WorkflowDefinition) async throws(WorkflowValidationError) {
+        let problems = await withTaskGroup(of: (Int, [WorkflowValidationError.Problem]).self) { group in
+            for (index, node) in definition.nodes.enumerated() {
+                guard let type = self[node.type] else { continue }
+                group.addTask {
+                    let found = await type.check(config: node.config)
+                    return (index, found.map { problem in
+                        var problem = problem
+                        problem.node = node.id
+                        return problem
+                    })
+                }
+            }
+            var all: [(Int, [WorkflowValidationError.Problem])] = []
+            for await result in group { all.append(result) }
+            // Definition order, so the answer does not depend on which check finished first.
+            return all.sorted { $0.0 < $1.0 }.flatMap { $0.1 }
+        }
+        if !problems.isEmpty { throw WorkflowValidationError(problems) }
+    }
 }

@@ -105,9 +105,12 @@ struct RotationService: Service {
 ///   - logger: the application logger.
 ///   - routes: filled with every registered API route (tests compare it with the OpenAPI document).
 ///   - onServerRunning: called with the bound port once the server listens.
+///   - scripts: how the `jq` and `sql` nodes run (default: no jq workers; `flowgate serve`
+///     passes itself as the worker executable).
 public func buildApplication(
     _ configuration: GatewayConfiguration, logger: Logger, routes: RouteTable = RouteTable(),
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    scripts: ScriptRunners.Configuration = ScriptRunners.Configuration()
 ) async throws -> some ApplicationProtocol {
     let store = try await Store.open(storeConfiguration(configuration), logger: logger)
     let identity = IdentityService(store: store)
@@ -115,8 +118,9 @@ public func buildApplication(
     let authorizer = try FlowgateAuthorizer()
     let policies = PolicyBook(authorizer: authorizer, store: store, identity: identity)
     let secrets = try await makeSecretService(configuration, store: store)
+    let scriptRunners = ScriptRunners(configuration: scripts)
     let engine = RunEngine(
-        store: store, registry: .builtIn, configuration: RunEngineConfiguration(maxConcurrentRuns: configuration.maxConcurrentRuns),
+        store: store, registry: scriptRunners.registry, configuration: RunEngineConfiguration(maxConcurrentRuns: configuration.maxConcurrentRuns),
         authorizer: authorizer, logger: logger, quotas: { tenant in (try? await quotas.quotas(for: tenant)) ?? configuration.quotas },
         preparePolicies: { tenant in try await policies.prepare(tenant) }, secrets: secrets
     )
@@ -129,7 +133,8 @@ public func buildApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flowgate"),
-        services: [StoreService(store: store), auditWriter, engine, RotationService(secrets: secrets, overlap: configuration.rotationOverlap, logger: logger)],
+        // The script runners stop after the engine (services stop in reverse order).
+        services: [StoreService(store: store), auditWriter, scriptRunners, engine, RotationService(secrets: secrets, overlap: configuration.rotationOverlap, logger: logger)],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Gateway
 import Logging
@@ -14,6 +15,28 @@ struct Flowgate: AsyncParsableCommand {
         abstract: "A multi-tenant, policy-governed workflow platform for observability pipelines.",
         subcommands: [Serve.self, Audit.self, PolicyCommand.self, SecretsCommand.self]
     )
+
+    /// The hidden subcommand that turns this binary into a jq worker (see ``JQWorker``).
+    static let jqWorkerCommand = "jq-worker"
+
+    /// The entry point. `flowgate jq-worker` is dispatched here, before the argument parser,
+    /// logging or NIO run: a worker limits its own address space, and every thread started
+    /// before that (each with a malloc arena of 64 MiB of address space) would count against it.
+    static func main() async {
+        let arguments = CommandLine.arguments
+        if arguments.count > 1, arguments[1] == jqWorkerCommand {
+            Glibc.exit(JQWorker.main(arguments: Array(arguments.dropFirst(2))))
+        }
+        await main(nil)
+    }
+
+    /// This executable's absolute path, for starting jq workers: `/proc/self/exe`, else the
+    /// first argument resolved against the working directory.
+    static var executablePath: String {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), path.hasPrefix("/") { return path }
+        let first = CommandLine.arguments.first ?? "flowgate"
+        return URL(fileURLWithPath: first, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL.path
+    }
 }
 
 /// Options shared by every command that opens the database.
@@ -109,9 +132,15 @@ struct Serve: AsyncParsableCommand {
                 "\nPlatform admin token (shown once; also in \(storage.dataDir)/bootstrap-token):\n  \(token)\n\n".utf8
             ))
         }
-        let app = try await buildApplication(configuration, logger: logger) { port in
+        let scripts = ScriptRunners.Configuration(
+            jq: JQRunner.Configuration(
+                executablePath: Flowgate.executablePath, arguments: [Flowgate.jqWorkerCommand], limits: ScriptRunners.Configuration.serverJQLimits
+            ),
+            sqlHeapLimitBytes: 256 << 20
+        )
+        let app = try await buildApplication(configuration, logger: logger, onServerRunning: { port in
             logger.info("flowgate listening", metadata: ["address": "http://\(configuration.host):\(port)"])
-        }
+        }, scripts: scripts)
         try await app.runService()
     }
 }

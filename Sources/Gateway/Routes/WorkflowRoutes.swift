@@ -59,6 +59,8 @@ extension Gateway {
         if let description, description.utf8.count > 10_000 { throw Problem.field("description", "must be at most 10,000 bytes") }
         let definition = try WorkflowDefinition.decode(try body.value("definition"))
         try WorkflowValidator(registry: engine.registry).validate(definition)
+        // What a schema cannot say: jq programs and SQL queries must compile.
+        try await engine.registry.check(definition)
         var expected: Int64?
         if let v = body.object["version"] {
             guard let i = v.intValue, v.doubleValue != nil else { throw Problem.field("version", "must be an integer") }

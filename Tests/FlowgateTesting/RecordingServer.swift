@@ -1,0 +1,117 @@
+import Foundation
+import Hummingbird
+import JSON
+import NIOCore
+import Synchronization
+
+/// A test peer standing in for an outside HTTP endpoint that a workflow reads from or writes
+/// to: a real Hummingbird server on a loopback socket that answers each request with what its
+/// `respond` closure returns and records every request it saw, body bytes included.
+public final class RecordingServer: Sendable {
+    /// One request as received.
+    public struct Received: Sendable {
+        public var method: String
+        /// Path and query, as sent.
+        public var uri: String
+        /// Header names lowercased.
+        public var headers: [String: String]
+        public var body: [UInt8]
+    }
+
+    /// What to answer.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var contentType: String
+        public var body: [UInt8]
+
+        public init(status: Int = 200, contentType: String = "application/json", body: [UInt8] = []) {
+            self.status = status
+            self.contentType = contentType
+            self.body = body
+        }
+
+        /// A JSON answer.
+        public static func json(_ value: JSONValue, status: Int = 200) -> Reply {
+            Reply(status: status, body: value.serializedBytes())
+        }
+    }
+
+    private let received = Mutex<[Received]>([])
+    private let respond: @Sendable (Received) -> Reply
+
+    /// A server answering every request with `respond(request)`.
+    public init(respond: @escaping @Sendable (Received) -> Reply = { _ in Reply(status: 204) }) {
+        self.respond = respond
+    }
+
+    /// Every request received so far, in order.
+    public var requests: [Received] { received.withLock { $0 } }
+
+    /// Serves until `body` returns; `body` gets the base URL (`http://127.0.0.1:<port>`).
+    public func run<R: Sendable>(_ body: @Sendable (String) async throws -> R) async throws -> R {
+        let router = Router()
+        let recorder = self
+        for method in [HTTPRequest.Method.get, .post, .put, .patch] {
+            router.on("/", method: method) { request, context in try await recorder.handle(request, context) }
+            router.on("/**", method: method) { request, context in try await recorder.handle(request, context) }
+        }
+        let portBox = Mutex<Int?>(nil)
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in portBox.withLock { $0 = channel.localAddress?.port } })
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.run() }
+            var port: Int?
+            for _ in 0..<500 {
+                port = portBox.withLock { $0 }
+                if port != nil { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            guard let port else {
+                group.cancelAll()
+                throw TestSetupError("recording server did not start")
+            }
+            do {
+                let result = try await body("http://127.0.0.1:\(port)")
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    private func handle(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let buffer = try await request.collectBody(upTo: 16 << 20)
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        let entry = Received(method: request.method.rawValue, uri: request.uri.description, headers: headers,
+                             body: Array(buffer.readableBytesView))
+        received.withLock { $0.append(entry) }
+        let reply = respond(entry)
+        // Closing each connection lets the server stop at once when the test ends, instead of
+        // waiting for the client's pooled keep-alive connections.
+        return Response(
+            status: HTTPResponse.Status(code: reply.status), headers: [.contentType: reply.contentType, .connection: "close"],
+            body: .init(byteBuffer: ByteBuffer(bytes: reply.body))
+        )
+    }
+}
+
+/// A loopback URL on which nothing listens: a port just released by a socket of our own.
+public func unreachableURL() throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestSetupError("socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw TestSetupError("bind() failed") }
+    return "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+}
