@@ -93,6 +93,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources/openapi.json")],
             swiftSettings: swiftSettings
@@ -130,7 +131,10 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GatewayTests",
-            dependencies: ["Gateway", "FlowgateTesting", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: [
+                "Gateway", "FlowgateTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -59,7 +59,8 @@ schemas = {
     "TokenCreate": obj({"name": NAME, "role": ROLE, "expires_at": TIME, "user_id": STR}, ["name", "role"], additional=False),
     "Node": obj({"id": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,63}$"}, "type": STR,
                  "config": {"type": "object"}, "name": STR, "position": {}, "notes": STR, "disabled": {"type": "boolean"},
-                 "retry": {}, "timeout_ms": {"type": "integer"}}, ["id", "type"], additional=False),
+                 "retry": {"type": "object", "description": "max_attempts, initial_backoff_ms, max_backoff_ms, multiplier, jitter, retry_on (retryable|any)"},
+                 "timeout_ms": {"type": "integer", "minimum": 1}, "concurrency": {"type": "integer", "minimum": 1}}, ["id", "type"], additional=False),
     "Edge": obj({"from": {"type": "string", "description": "node.port (port defaults to out)"},
                  "to": {"type": "string", "description": "node.port (port defaults to in)"}, "id": STR}, ["from", "to"], additional=False),
     "WorkflowDefinition": obj({"nodes": {"type": "array", "items": ref("Node")}, "edges": {"type": "array", "items": ref("Edge")}},
@@ -74,8 +75,8 @@ schemas = {
     "WorkflowVersion": obj({"version": {"type": "integer"}, "created_at": TIME, "created_by": STR, "definition": {}},
                            ["version", "created_at", "created_by", "definition"]),
     "RunCreate": obj({"input": {}}, additional=False),
-    "NodeRun": obj({"status": {"type": "string", "enum": ["pending", "running", "succeeded", "failed"]},
-                    "attempts": {"type": "integer"}, "output": {}, "outputs": {"type": "object"}, "error": STR},
+    "NodeRun": obj({"status": {"type": "string", "enum": ["pending", "running", "succeeded", "failed", "skipped"]},
+                    "attempts": {"type": "integer"}, "output": {}, "outputs": {"type": "object"}, "error": STR, "input": {}},
                    ["status", "attempts", "output", "outputs"]),
     "Run": obj({"id": ID, "workflow_id": ID, "workflow_version": {"type": "integer"},
                 "status": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
@@ -133,6 +134,18 @@ schemas = {
                          "rotation_interval_seconds": {"type": ["integer", "null"], "minimum": 60}}, additional=False),
     "SecretRotate": obj({"value": {"type": "string", "minLength": 4, "writeOnly": True},
                          "overlap_seconds": {"type": "integer", "minimum": 0, "maximum": 2592000}}, additional=False),
+    "DeadLetter": obj({"id": ID, "run_id": ID, "workflow_id": ID, "node_id": STR, "item_index": {"type": ["integer", "null"]},
+                       "error": STR, "attempts": {"type": "integer"}, "status": {"type": "string", "enum": ["open", "redriven"]},
+                       "created_at": TIME, "redriven_at": NTIME},
+                      ["id", "run_id", "workflow_id", "node_id", "item_index", "error", "attempts", "status", "created_at", "redriven_at"]),
+    "TestRunRequest": obj({"definition": ref("WorkflowDefinition"), "input": {},
+                           "nodes": {"type": "array", "items": STR, "minItems": 1, "maxItems": 1000,
+                                     "description": "Run only these nodes (a subgraph); its entry nodes get input"}}, additional=False),
+    "TestRun": obj({"dry_run": {"type": "boolean"}, "workflow_id": ID, "status": STR, "trace_id": STR, "input": {}, "error": NSTR,
+                    "nodes": {"type": "object", "additionalProperties": ref("NodeRun")}}, ["dry_run", "status", "nodes"]),
+    "Retention": obj({"max_age_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 36500},
+                      "max_runs": {"type": ["integer", "null"], "minimum": 1, "maximum": 100000000}}, additional=False),
+    "WebhookAccepted": obj({"run_id": ID, "status": STR, "created": {"type": "boolean"}}, ["run_id", "status", "created"]),
     "NodeType": obj({"name": STR, "title": STR, "category": STR, "description": STR,
                      "inputs": {"type": "array", "items": ref("Port")}, "outputs": {"type": "array", "items": ref("Port")},
                      "config_schema": {"type": "object"}},
@@ -364,6 +377,50 @@ for base, suffix in [(f"{T}/runs/{{run}}", ""), (f"{T}/workflows/{{id}}/runs/{{r
                                          json_response("Events", obj({"events": {"type": "array", "items": ref("RunEvent")}}, ["events"])),
                                          errors=("401", "403", "404", "503"), op_id="getRunEvents" + suffix)}
 
+LETTER = path_param("letter", "Dead letter id")
+paths[f"{T}/dead-letters"] = {
+    "parameters": [TENANT],
+    "get": op("Dead letters: steps and items that exhausted their retries, newest first", "200",
+              json_response("Dead letters", obj({"items": {"type": "array", "items": ref("DeadLetter")}}, ["items"])),
+              errors=("400", "401", "403", "404", "503"),
+              params=(LIMIT, {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "all"]}}),
+              op_id="listDeadLetters"),
+}
+paths[f"{T}/dead-letters/{{letter}}"] = {
+    "parameters": [TENANT, LETTER],
+    "get": op("Read a dead letter", "200", json_response("Dead letter", ref("DeadLetter")), errors=("401", "403", "404", "503"),
+              op_id="getDeadLetter"),
+}
+paths[f"{T}/dead-letters/{{letter}}/redrive"] = {
+    "parameters": [TENANT, LETTER],
+    "post": op("Re-drive: run the failed step or item again in its run", "202", json_response("The run, resumed", ref("Run")),
+               errors=("401", "403", "404", "409", "503"), op_id="redriveDeadLetter"),
+}
+paths[f"{T}/workflows/{{id}}/test"] = {
+    "parameters": [TENANT, WF],
+    "post": op("Dry run of the workflow (or the nodes named) with a sample input: sinks report what they would write, nothing is stored",
+               "200", json_response("Each node's input and output", ref("TestRun")), jbody(ref("TestRunRequest")), op_id="testWorkflow"),
+}
+paths[f"{T}/retention"] = {
+    "parameters": [TENANT],
+    "get": op("The tenant's run retention", "200", json_response("Retention", ref("Retention")), errors=("401", "403", "404", "503"),
+              op_id="getRetention"),
+    "put": op("Set the run retention (finished runs older than max_age_days, or beyond the newest max_runs, are deleted)", "200",
+              json_response("Retention", ref("Retention")), jbody(ref("Retention")), op_id="putRetention"),
+}
+paths["/hooks/{tenant}/{path}"] = {
+    "parameters": [TENANT, path_param("path", "The webhook trigger's path (may contain '/')")],
+    "post": {"summary": "Webhook trigger: starts the workflow whose trigger.webhook node has this path",
+             "operationId": "webhook", "security": [],
+             "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+                            {"name": "X-Flowgate-Signature-256", "in": "header", "required": False, "schema": {"type": "string"},
+                             "description": "sha256=<hex HMAC-SHA256 of the body>, required when the trigger names a secret"}],
+             "requestBody": {"required": False, "content": {"application/json": {"schema": {}}, "text/plain": {"schema": STR}}},
+             "responses": {"202": json_response("Run started", ref("WebhookAccepted"), LOCATION),
+                           "400": ERRORS["400"], "401": problem("Missing or wrong signature"), "403": ERRORS["403"],
+                           "404": problem("No such tenant or webhook"), "413": ERRORS["413"], "429": ERRORS["429"], "503": ERRORS["503"]}},
+}
+
 def link(path, method, code, target_ops, params):
     """Adds OpenAPI links from a response to the operations that use what it created, so that
     schemathesis' stateful phase reaches real resources instead of guessing ids."""
@@ -375,7 +432,7 @@ link(f"{T}/users", "post", "201", ["getUser", "patchUser", "deleteUser"], BY_ID)
 link(f"{T}/groups", "post", "201", ["getGroup", "patchGroup", "deleteGroup"], BY_ID)
 link(f"{T}/role-bindings", "post", "201", ["getRoleBinding", "deleteRoleBinding"], BY_ID)
 link(f"{T}/tokens", "post", "201", ["getToken", "revokeToken"], BY_ID)
-link(f"{T}/workflows", "post", "201", ["getWorkflow", "replaceWorkflow", "deleteWorkflow", "listWorkflowVersions", "startRun", "listRuns"], BY_ID)
+link(f"{T}/workflows", "post", "201", ["getWorkflow", "replaceWorkflow", "deleteWorkflow", "listWorkflowVersions", "startRun", "listRuns", "testWorkflow"], BY_ID)
 link(f"{T}/policies", "post", "201", ["getPolicy", "updatePolicy", "deletePolicy"], BY_ID)
 link(f"{T}/secrets", "post", "201", ["getSecret", "updateSecret", "deleteSecret", "rotateSecret"], BY_ID)
 RUN_LINK = {"tenant": "$request.path.tenant", "run": "$response.body#/id"}

@@ -191,7 +191,7 @@ public struct NodeTypeRegistry: Sendable {
 
     /// The types every deployment has: those that need no runtime resources.
     public static let builtIn = NodeTypeRegistry([
-        ManualTriggerNode(), SetNode(), NoopNode(), LogNode(), FailNode(), HTTPRequestNode(),
+        ManualTriggerNode(), ScheduleTriggerNode(), WebhookTriggerNode(), SetNode(), NoopNode(), LogNode(), FailNode(), HTTPRequestNode(),
         TimeseriesAggregateNode(), ChartNode(), PrometheusSinkNode(), InfluxSinkNode(), HTTPSinkNode(),
     ] + ControlNodes.all)
 

@@ -134,7 +134,10 @@ public func buildApplication(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flowgate"),
         // The script runners stop after the engine (services stop in reverse order).
-        services: [StoreService(store: store), auditWriter, scriptRunners, engine, RotationService(secrets: secrets, overlap: configuration.rotationOverlap, logger: logger)],
+        services: [
+            StoreService(store: store), auditWriter, scriptRunners, engine, TriggerScheduler(engine: engine), RetentionService(engine: engine),
+            RotationService(secrets: secrets, overlap: configuration.rotationOverlap, logger: logger),
+        ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
@@ -164,6 +167,13 @@ extension Gateway {
         addPolicyRoutes(tenant: tenant)
         addSecretRoutes(tenant: tenant)
         addSCIMTokenRoutes(tenant: tenant)
+        addEngineRoutes(tenant: tenant)
+
+        let hooks = router.group("hooks/:tenant")
+            .add(middleware: WebhookMiddleware(identity: identity, policies: policies, secrets: secrets, store: store))
+            .add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock))
+            .add(middleware: RateLimitMiddleware(limiter: limiter, quotas: quotas))
+        addWebhookRoutes(hooks: hooks)
 
         let scim = router.group("scim/v2/:tenant")
             .add(middleware: SCIMErrorMiddleware(routes: routes, redactor: redactor))

@@ -113,6 +113,7 @@ public struct Problem: Error, HTTPResponseError, Sendable, CustomStringConvertib
             if error.isQuota {
                 return Problem(.tooManyRequests, kind: "quota", title: "Quota exceeded", detail: error.message, headers: [.retryAfter: "1"])
             }
+            if error.isConflict { return conflict(error.message) }
             return error.isNotFound ? notFound(error.message.replacingOccurrences(of: " not found", with: "")) : unprocessable(error.message)
         case let error as StoreError:
             if error.isNotFound { return notFound(error.message.replacingOccurrences(of: " not found", with: "")) }

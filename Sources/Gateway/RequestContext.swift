@@ -39,6 +39,8 @@ public struct FlowgateRequestContext: RequestContext {
     /// The tenant named in the path, once resolved.
     public var tenant: Tenant?
     var audit: AuditNotes?
+    /// The webhook trigger a `/hooks/...` request reached.
+    var webhook: WebhookCall?
     /// Largest request body accepted.
     public var maxUploadSize: Int
     /// `http://<Host>` of the request when the Host header is well-formed, else empty (links

@@ -12,6 +12,7 @@ extension Gateway {
                 "output": node.outputs["out"] ?? (node.outputs.count == 1 ? node.outputs.values.first ?? .null : .null),
             ]
             if let error = node.error { o["error"] = .string(error) }
+            if let input = node.input { o["input"] = input }
             nodes[id] = .object(o)
         }
         return [

@@ -83,7 +83,12 @@ extension Gateway {
                                         currentVersion: 1, createdAt: now, updatedAt: now)
             let definition = input.definition.json
             let principal = context.principal?.entity.description ?? ""
-            try await store.write { try await WorkflowRepository($0, tenant: t).create(record, definition: definition.serialized(), createdBy: principal) }
+            guard let saver = context.principal?.policyInfo else { throw Problem.unauthorized("authentication required") }
+            try await store.write { db in
+                try await WorkflowRepository(db, tenant: t).create(record, definition: definition.serialized(), createdBy: principal)
+                try await TriggerRepository(db, tenant: t).replace(
+                    workflowID: record.id, with: Triggers.records(for: input.definition, tenant: t, workflowID: record.id, principal: saver, now: now))
+            }
             context.audit?.update { $0.resource = "Workflow::\"\(record.id)\"" }
             return Response.json(Gateway.workflowJSON(record, definition: definition), status: .created,
                                  headers: [.location: "/api/v1/tenants/\(context.tenant?.slug ?? "")/workflows/\(record.id)"])
@@ -112,13 +117,17 @@ extension Gateway {
             let now = store.clock.nowMillis()
             let definition = input.definition.json
             let principal = context.principal?.entity.description ?? ""
+            guard let saver = context.principal?.policyInfo else { throw Problem.unauthorized("authentication required") }
             let updated: WorkflowRecord = try await store.write { db in
                 let workflows = WorkflowRepository(db, tenant: t)
                 guard let current = try await workflows.get(id) else { throw Problem.notFound("workflow") }
-                return try await workflows.addVersion(
+                let updated = try await workflows.addVersion(
                     id, name: input.name ?? current.name, description: input.description ?? current.description,
                     definition: definition.serialized(), at: now, by: principal, expectedVersion: input.expectedVersion
                 )
+                try await TriggerRepository(db, tenant: t).replace(
+                    workflowID: id, with: Triggers.records(for: input.definition, tenant: t, workflowID: id, principal: saver, now: now))
+                return updated
             }
             context.audit?.update { $0.detail["version"] = .int(updated.currentVersion) }
             return Response.json(Gateway.workflowJSON(updated, definition: definition))

@@ -54,6 +54,41 @@ public struct RunRepository: Sendable {
         )
     }
 
+    /// Deletes finished top-level runs created before `cutoff` or beyond the newest `keep`
+    /// finished ones, with their events, dead letters and child runs; at most `limit` runs per
+    /// call. Unfinished runs are never deleted. Returns how many top-level runs went.
+    public func prune(createdBefore cutoff: Int64?, keepNewest keep: Int?, limit: Int) async throws -> Int {
+        var ids: [String] = []
+        let finished: SQLQuery = "tenant_id = \(tenant.rawValue) AND parent_run_id IS NULL AND status IN ('succeeded', 'failed')"
+        if let cutoff {
+            ids += try await db.query("SELECT id FROM runs WHERE \(finished) AND created_at < \(cutoff) ORDER BY created_at LIMIT \(limit)")
+                .map { try $0.string("id") }
+        }
+        if let keep, ids.count < limit {
+            ids += try await db.query(
+                "SELECT id FROM runs WHERE \(finished) ORDER BY created_at DESC, id DESC LIMIT \(limit) OFFSET \(keep)"
+            ).map { try $0.string("id") }
+        }
+        var seen: Set<String> = []
+        for id in ids where seen.insert(id).inserted {
+            // The run and every descendant (sub-workflows nest a few levels at most).
+            var family = [id]
+            var frontier = [id]
+            while let parent = frontier.popLast() {
+                let children = try await db.query("SELECT id FROM runs WHERE tenant_id = \(tenant.rawValue) AND parent_run_id = \(parent)")
+                    .map { try $0.string("id") }
+                family += children
+                frontier += children
+            }
+            for run in family.reversed() {
+                try await db.execute("DELETE FROM run_events WHERE tenant_id = \(tenant.rawValue) AND run_id = \(run)")
+                try await db.execute("DELETE FROM dead_letters WHERE tenant_id = \(tenant.rawValue) AND run_id = \(run)")
+                try await db.execute("DELETE FROM runs WHERE tenant_id = \(tenant.rawValue) AND id = \(run)")
+            }
+        }
+        return seen.count
+    }
+
     /// Appends events after the run's last sequence number; returns them with their numbers.
     @discardableResult
     public func append(_ runID: String, _ events: [(type: String, nodeID: String?, at: Int64, data: String)]) async throws -> [RunEventRecord] {

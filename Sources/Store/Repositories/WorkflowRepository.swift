@@ -80,6 +80,7 @@ public struct WorkflowRepository: Sendable {
 
     /// Deletes the workflow and its versions. Runs stay, for the record.
     public func delete(_ id: String) async throws {
+        try await db.execute("DELETE FROM triggers WHERE tenant_id = \(tenant.rawValue) AND workflow_id = \(id)")
         try await db.execute("DELETE FROM workflow_versions WHERE tenant_id = \(tenant.rawValue) AND workflow_id = \(id)")
         let rows = try await db.query("DELETE FROM workflows WHERE tenant_id = \(tenant.rawValue) AND id = \(id) RETURNING id")
         if rows.isEmpty { throw StoreError.notFound("workflow") }
