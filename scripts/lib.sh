@@ -59,6 +59,24 @@ venv_ensure() {
   echo "$want" > "$stamp"
 }
 
+# Creates the Python virtual environment with the pinned benchmark peers (Prefect) in
+# .venv-bench, kept apart from the test peers' .venv. Exports BENCH_VENV.
+bench_venv_ensure() {
+  export BENCH_VENV="$ROOT/.venv-bench"
+  local req="$ROOT/scripts/bench-requirements.txt"
+  local stamp="$BENCH_VENV/.requirements.sha256"
+  local want
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ -x "$BENCH_VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  log "creating Python virtual environment for benchmark peers"
+  python3 -m venv "$BENCH_VENV"
+  "$BENCH_VENV/bin/pip" install -q --upgrade pip >/dev/null
+  "$BENCH_VENV/bin/pip" install -q -r "$req"
+  echo "$want" > "$stamp"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

@@ -175,6 +175,9 @@ extension RunEngine {
     func executeStep(_ x: inout Execution, node: WorkflowDefinition.Node, type: any NodeType, input: [String: JSONValue]) async throws -> StepOutcome {
         let policy = RetryPolicy(node: node, limits: type.descriptor.limits)
         var attempt = (x.state.nodes[node.id]?.attempts ?? 0) + 1
+        // Attempts that failed so far; a resumed step continues the count, so a crash neither
+        // grants extra retries nor (by counting an attempt that never reported) takes one away.
+        var failures = x.state.nodes[node.id]?.failures ?? 0
         let recordedInput = record(input, limit: configuration.maxRecordedInputBytes, x)
         var rng = SystemRandomNumberGenerator()
         while true {
@@ -203,15 +206,16 @@ extension RunEngine {
             } catch {
                 let nodeError = error as? NodeError
                 let message = redactor.redact(x.redactor.redact(nodeError?.message ?? Self.describe(error)))
-                let retry = attempt < policy.maxAttempts && (policy.retryAny || nodeError?.isRetryable == true)
+                failures += 1
+                let retry = failures < policy.maxAttempts && (policy.retryAny || nodeError?.isRetryable == true)
                 var data: JSONValue = ["error": .string(message), "attempt": .int(Int64(attempt)), "will_retry": .bool(retry)]
-                let wait = policy.backoff(after: attempt, random: Double.random(in: 0...1, using: &rng))
+                let wait = policy.backoff(after: failures, random: Double.random(in: 0...1, using: &rng))
                 if retry, case .object(var o) = data {
                     o["retry_in_ms"] = .int(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
                     data = .object(o)
                 }
                 x.state.apply(try await x.log.append(.stepFailed, node: node.id, data: data))
-                guard retry else { return .failure(message, attempts: attempt) }
+                guard retry else { return .failure(message, attempts: failures) }
                 Counter(label: "flowgate_step_retries_total", dimensions: [("node_type", node.type)]).increment()
                 try await configuration.sleep(wait)
                 attempt += 1

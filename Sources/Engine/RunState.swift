@@ -46,6 +46,9 @@ public struct NodeRunState: Sendable, Equatable {
     public var error: String?
     /// How many times the node was started.
     public var attempts: Int = 0
+    /// How many of those attempts reported a failure. An attempt cut short by a crash of the
+    /// server reported nothing: it is repeated without counting against `max_attempts`.
+    public var failures: Int = 0
     /// The input of its latest attempt (redacted, possibly truncated).
     public var input: JSONValue?
     /// Outputs of the items (map elements, loop iterations, sub-workflow runs) that succeeded;
@@ -106,6 +109,7 @@ public struct RunState: Sendable, Equatable {
         case .stepFailed:
             guard let node = event.nodeID else { return }
             nodes[node, default: NodeRunState()].status = "failed"
+            nodes[node, default: NodeRunState()].failures += 1
             nodes[node, default: NodeRunState()].error = data["error"]?.stringValue
         case .stepSkipped:
             guard let node = event.nodeID else { return }

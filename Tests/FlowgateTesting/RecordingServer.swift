@@ -37,15 +37,22 @@ public final class RecordingServer: Sendable {
     }
 
     private let received = Mutex<[Received]>([])
+    private let answeredRequests = Mutex<[Received]>([])
     private let respond: @Sendable (Received) -> Reply
+    private let delay: Duration
 
-    /// A server answering every request with `respond(request)`.
-    public init(respond: @escaping @Sendable (Received) -> Reply = { _ in Reply(status: 204) }) {
+    /// A server answering every request with `respond(request)`, after `delay` (the request
+    /// counts as received at once, as answered only when its reply is on its way).
+    public init(delay: Duration = .zero, respond: @escaping @Sendable (Received) -> Reply = { _ in Reply(status: 204) }) {
         self.respond = respond
+        self.delay = delay
     }
 
     /// Every request received so far, in order.
     public var requests: [Received] { received.withLock { $0 } }
+
+    /// The requests whose reply was handed to the connection, in order.
+    public var answered: [Received] { answeredRequests.withLock { $0 } }
 
     /// Serves until `body` returns; `body` gets the base URL (`http://127.0.0.1:<port>`).
     public func run<R: Sendable>(_ body: @Sendable (String) async throws -> R) async throws -> R {
@@ -90,6 +97,8 @@ public final class RecordingServer: Sendable {
                              body: Array(buffer.readableBytesView))
         received.withLock { $0.append(entry) }
         let reply = respond(entry)
+        if delay > .zero { try await Task.sleep(for: delay) }
+        answeredRequests.withLock { $0.append(entry) }
         // Closing each connection lets the server stop at once when the test ends, instead of
         // waiting for the client's pooled keep-alive connections.
         return Response(
