@@ -107,7 +107,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "flowgate-bench", dependencies: ["JSON", "Store", "Secrets", .product(name: "Logging", package: "swift-log")],
+            name: "flowgate-bench", dependencies: ["JSON", "Store", "Secrets", "Engine", "Policy", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "FlowgateTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "JSON"], exclude: ["cedar_oracle.py"], swiftSettings: swiftSettings),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "JSON", "FlowgateTesting"], exclude: ["cedar_oracle.py"], swiftSettings: swiftSettings),
         .testTarget(name: "SecretsTests", dependencies: ["Secrets", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "IdentityTests", dependencies: ["Identity", "JSON", "Store", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "FlowgateTesting"], swiftSettings: swiftSettings),

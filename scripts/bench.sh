@@ -100,10 +100,42 @@ scim_bench() {
   done
 }
 
+engine_bench() {
+  log "engine: durable step overhead (400-step chain), 3-node trigger-to-completion, 10,000-item fan-out; SQLite and PostgreSQL"
+  apt_ensure postgresql
+  [ -n "${FLOWGATE_TEST_POSTGRES_URL:-}" ] || start_postgres
+  local db="engine_bench_$(date +%s)" out
+  psql "$FLOWGATE_TEST_POSTGRES_URL" -qc "CREATE DATABASE $db" >/dev/null
+  swift build -c release --scratch-path "$ROOT/.build-release" --product flowgate-bench
+  out=$(mktemp /tmp/flowgate-engine-bench.XXXXXX)
+  CLEANUP_DIRS+=("$out")
+  echo "command: .build-release/release/flowgate-bench engine <loopback PostgreSQL URL>"
+  "$ROOT/.build-release/release/flowgate-bench" engine "${FLOWGATE_TEST_POSTGRES_URL%/*}/$db" | tee "$out"
+
+  log "peer: Prefect, the same 400-step chain and 3-task flow (local, its default SQLite database)"
+  bench_venv_ensure
+  echo "command: .venv-bench/bin/python scripts/prefect_bench.py --steps 400 --runs 50"
+  local prefect
+  prefect=$("$BENCH_VENV/bin/python" "$ROOT/scripts/prefect_bench.py" --steps 400 --runs 50 | tee /dev/stderr | sed -n 's/^RESULT //p')
+  python3 - "$out" "$prefect" <<'PY'
+import json, sys
+ours = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
+prefect = json.loads(sys.argv[2])
+for row in ours:
+    if row["scenario"] == "chain-400":
+        print(f"ratio chain-400 ({row['backend']}): Prefect {prefect['ms_per_step']:.2f} ms/step vs Flowgate "
+              f"{row['ms_per_step_median']:.3f} ms/step = {prefect['ms_per_step'] / row['ms_per_step_median']:.0f}x Prefect's throughput (goal >= 50x)")
+    if row["scenario"] == "three-node":
+        print(f"ratio three-node ({row['backend']}): Prefect p50 {prefect['three_task_p50_ms']:.1f} ms vs Flowgate p50 {row['p50_ms']:.2f} ms "
+              f"= {prefect['three_task_p50_ms'] / row['p50_ms']:.0f}x faster; Flowgate p99 {row['p99_ms']:.2f} ms")
+PY
+}
+
 case "${1:-all}" in
   gateway) gateway_overhead ;;
   cedar) cedar ;;
   secrets) secrets_bench ;;
   scim) scim_bench ;;
-  all) gateway_overhead; cedar; secrets_bench; scim_bench ;;
+  engine) engine_bench ;;
+  all) gateway_overhead; cedar; secrets_bench; scim_bench; engine_bench ;;
 esac

@@ -373,9 +373,12 @@ for base, suffix in [(f"{T}/runs/{{run}}", ""), (f"{T}/workflows/{{id}}/runs/{{r
                    "get": op("Read a run: status and per-node outputs", "200", json_response("Run", ref("Run")),
                              errors=("401", "403", "404", "503"), op_id="getRun" + suffix)}
     paths[base + "/events"] = {"parameters": params,
-                               "get": op("The run's event log", "200",
-                                         json_response("Events", obj({"events": {"type": "array", "items": ref("RunEvent")}}, ["events"])),
-                                         errors=("401", "403", "404", "503"), op_id="getRunEvents" + suffix)}
+                               "get": op("The run's event log, in order, a page at a time", "200",
+                                         json_response("Events", obj({"events": {"type": "array", "items": ref("RunEvent")},
+                                                                      "next_after_seq": {"type": ["integer", "null"]}}, ["events", "next_after_seq"])),
+                                         errors=("400", "401", "403", "404", "503"), op_id="getRunEvents" + suffix,
+                                         params=({"name": "after_seq", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                                                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}))}
 
 LETTER = path_param("letter", "Dead letter id")
 paths[f"{T}/dead-letters"] = {

@@ -77,6 +77,8 @@ public final class RunEngine: Service {
     let queue = RunQueue()
     /// Node-level concurrency limits.
     let gates = NodeGates()
+    /// Waiters for runs to finish.
+    let completions = RunCompletions()
     /// Each tenant's quotas (concurrent and queued runs).
     let quotas: @Sendable (TenantID) async -> TenantQuotas
     /// Decides node use and secret use for every step.
@@ -163,12 +165,22 @@ public final class RunEngine: Service {
         return result
     }
 
+    /// Waits until a run this process executes has finished and returns its final state; `nil`
+    /// for an unknown run. Meant for callers in the same process (benchmarks, a synchronous
+    /// API); a run that another server instance executes is not noticed here.
+    public func finalState(tenant: TenantID, runID: String) async throws -> RunState? {
+        guard let current = try await state(tenant: tenant, runID: runID)?.state else { return nil }
+        if current.status.isTerminal { return current }
+        await completions.wait(for: runID)
+        return try await state(tenant: tenant, runID: runID)?.state
+    }
+
     /// The run's header and its state folded from its events.
     public func state(tenant: TenantID, runID: String) async throws -> (run: RunRecord, state: RunState, events: [RunEventRecord])? {
         try await store.read { db in
             let runs = RunRepository(db, tenant: tenant)
             guard let run = try await runs.get(runID) else { return nil }
-            let events = try await runs.events(runID)
+            let events = try await runs.allEvents(runID)
             return (run, RunState.fold(events), events)
         }
     }
@@ -228,7 +240,7 @@ public final class RunEngine: Service {
             guard let version = try await WorkflowRepository(db, tenant: tenant).version(run.workflowID, run.workflowVersion),
                   let json = try? JSONValue.parse(version.definition), let definition = try? WorkflowDefinition.decode(json)
             else { throw RunError.invalid("the run's workflow version is unreadable") }
-            let events = try await runs.events(run.id)
+            let events = try await runs.allEvents(run.id)
             let state = RunState.fold(events)
             if !state.status.isTerminal { throw RunError.conflict("the run is still in progress") }
             let reset = [letter.nodeID] + Self.descendants(of: letter.nodeID, in: definition)
@@ -240,6 +252,7 @@ public final class RunEngine: Service {
             for open in try await letters.open(ofRun: run.id) { try await letters.markRedriven(open.id, at: now) }
             return run
         }
+        completions.reopened(run.id)
         if run.parentRunID == nil {
             queue.push(RunKey(tenant: tenant, runID: run.id), concurrencyCap: await quotas(tenant).maxConcurrentRuns)
         }

@@ -276,6 +276,7 @@ extension RunEngine {
         state.apply(try await log.append(failure == nil ? .runSucceeded : .runFailed, node: nil, data: data, status: status,
                                          audit: log is StoreRunLog ? audit : nil, deadLetter: log is StoreRunLog ? letter : nil))
         Counter(label: "flowgate_runs_total", dimensions: [("status", status.rawValue)]).increment()
+        if log is StoreRunLog { completions.finished(run.id) }
     }
 
     /// Decides whether the run's principal may use this node type and each secret the node's

@@ -13,8 +13,15 @@ struct BenchMain {
         let arguments = Array(CommandLine.arguments.dropFirst())
         switch arguments.first {
         case "secrets": try await secrets(count: Int(arguments.dropFirst().first ?? "") ?? 20_000)
+        case "engine":
+            do {
+                try await engine(postgresURL: arguments.dropFirst().first)
+            } catch {
+                FileHandle.standardError.write(Data("flowgate-bench engine: \(error)\n".utf8))
+                exit(1)
+            }
         default:
-            print("usage: flowgate-bench secrets [N]")
+            print("usage: flowgate-bench secrets [N] | engine [postgres-url]")
             exit(2)
         }
     }

@@ -185,7 +185,7 @@ import Testing
     /// The official protobuf runtime parses our WriteRequest to exactly the samples we put
     /// in, re-serializes it to the same bytes, and python-snappy/cramjam read our body.
     @Test(.enabled(if: TimeseriesPeerPython.enabled, "set FLOWGATE_PYTHON to a Python with protobuf, python-snappy and cramjam"))
-    func pythonProtobufParsesTheRequest() throws {
+    func pythonProtobufParsesTheRequest() async throws {
         guard TimeseriesPeerPython.interpreter != nil else {
             Issue.record("FLOWGATE_REQUIRE_PEERS=1 but FLOWGATE_PYTHON is not set")
             return
@@ -196,7 +196,7 @@ import Testing
         try Data(try encoder.encode(series)).write(to: dir.appendingPathComponent("body.snappy"))
         try Data(try encoder.writeRequest(series)).write(to: dir.appendingPathComponent("request.pb"))
         try Self.expectation(series).serialized().write(to: dir.appendingPathComponent("expected.json"), atomically: true, encoding: .utf8)
-        let result = try TimeseriesPeerPython.run(script: Self.peerScript, arguments: [dir.path], in: dir)
+        let result = try await TimeseriesPeerPython.run(script: Self.peerScript, arguments: [dir.path], in: dir)
         if TimeseriesPeerPython.skipForMissingModules(result) { return }
         try #require(result.status == 0, "\(result.output)")
         #expect(result.output.contains("ok 42 series"), "\(result.output)")

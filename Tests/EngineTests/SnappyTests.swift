@@ -162,7 +162,7 @@ import Testing
 
     /// python-snappy and cramjam decompress our output; we decompress theirs.
     @Test(.enabled(if: TimeseriesPeerPython.enabled, "set FLOWGATE_PYTHON to a Python with python-snappy and cramjam"))
-    func interoperatesWithPythonSnappy() throws {
+    func interoperatesWithPythonSnappy() async throws {
         guard TimeseriesPeerPython.interpreter != nil else {
             Issue.record("FLOWGATE_REQUIRE_PEERS=1 but FLOWGATE_PYTHON is not set")
             return
@@ -175,7 +175,7 @@ import Testing
             try Data(try Snappy.compress(input)).write(to: dir.appendingPathComponent("in-\(i).snappy"))
             names.append("in-\(i)")
         }
-        let result = try TimeseriesPeerPython.run(script: Self.peerScript, arguments: [dir.path] + names, in: dir)
+        let result = try await TimeseriesPeerPython.run(script: Self.peerScript, arguments: [dir.path] + names, in: dir)
         if TimeseriesPeerPython.skipForMissingModules(result) { return }
         try #require(result.status == 0, "\(result.output)")
         for name in names {

@@ -1,3 +1,4 @@
+import FlowgateTesting
 import Foundation
 
 /// SplitMix64: a tiny, well-mixed generator so randomized tests replay exactly from a seed.
@@ -59,20 +60,12 @@ enum TimeseriesPeerPython {
     static var enabled: Bool { interpreter != nil || required }
 
     /// Exit status and combined output of `python script args...`.
-    static func run(script: String, arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
+    static func run(script: String, arguments: [String], in directory: URL) async throws -> (status: Int32, output: String) {
         guard let interpreter else { return (-1, "FLOWGATE_PYTHON is not set") }
         let scriptURL = directory.appendingPathComponent("peer.py")
         try script.write(to: scriptURL, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: interpreter)
-        process.arguments = [scriptURL.path] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try await ChildProcess.run(URL(fileURLWithPath: interpreter), [scriptURL.path] + arguments)
+        return (result.status, result.output)
     }
 
     /// Peer scripts exit with 3 when the interpreter lacks their modules: a skip with a

@@ -71,26 +71,17 @@ public final class ServerProcess: Sendable {
         }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         }
         return process.terminationStatus
     }
 
     /// Runs `flowgate` with arguments to completion; returns exit status and output.
     public static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = TestEnvironment.flowgateBinary
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "FLOWGATE_DATABASE_URL")
-        process.environment = env
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try await ChildProcess.run(TestEnvironment.flowgateBinary, arguments, environment: env)
+        return (result.status, result.output)
     }
 }
 

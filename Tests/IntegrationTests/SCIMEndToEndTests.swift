@@ -37,18 +37,11 @@ import Testing
         defer { server.process.terminate() }
         let scim = try await Self.scimToken(admin, "acme")
         let script = TestEnvironment.packageRoot.appendingPathComponent("Tests/peers/scim_check.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, "\(server.baseURL)/scim/v2/acme", scim.token ?? ""]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let result = try await ChildProcess.run(URL(fileURLWithPath: python), [script, "\(server.baseURL)/scim/v2/acme", scim.token ?? ""])
+        let output = result.output
         let summary = output.split(separator: "\n").last { $0.hasPrefix("scim2-tester:") }.map(String.init) ?? "no summary"
         print(summary)
-        #expect(process.terminationStatus == 0, "\(output.split(separator: "\n").filter { $0.hasPrefix("FAIL") }.joined(separator: "\n"))")
+        #expect(result.status == 0, "\(output.split(separator: "\n").filter { $0.hasPrefix("FAIL") }.joined(separator: "\n"))")
         #expect(summary.contains(" 0 failed"))
         #expect(!output.contains("FAIL "))
     }

@@ -108,15 +108,9 @@ import Testing
         // Database files, byte by byte (SQLite file and its journal, or a PostgreSQL dump).
         var stored: [UInt8] = []
         if let databaseURL {
-            let dump = Process()
-            dump.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            dump.arguments = ["pg_dump", "--no-owner", databaseURL]
-            let pipe = Pipe()
-            dump.standardOutput = pipe
-            try dump.run()
-            stored = Array(pipe.fileHandleForReading.readDataToEndOfFile())
-            dump.waitUntilExit()
-            #expect(dump.terminationStatus == 0)
+            let dump = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["pg_dump", "--no-owner", databaseURL])
+            stored = Array(dump.stdout)
+            #expect(dump.status == 0)
             #expect(String(decoding: stored, as: UTF8.self).contains("secret_versions"))
         } else {
             for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) {

@@ -90,14 +90,14 @@ struct CedarConformanceTests {
     }
 
     @Test("fuzzer corpus")
-    func corpus() throws {
+    func corpus() async throws {
         guard let dir = CedarTestSupport.conformanceDirectory else {
             print("Cedar conformance data not found (set FLOWGATE_CEDAR_CONFORMANCE); skipping")
             return
         }
         let tmp = try CedarTestSupport.temporaryDirectory("cedar-corpus")
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let tar = try CedarTestSupport.run("/bin/tar", ["xzf", dir.appendingPathComponent("corpus-tests-dev.tar.gz").path, "-C", tmp.path])
+        let tar = try await CedarTestSupport.run("/bin/tar", ["xzf", dir.appendingPathComponent("corpus-tests-dev.tar.gz").path, "-C", tmp.path])
         #expect(tar.status == 0, "tar failed: \(tar.output)")
         let corpusDir = tmp.appendingPathComponent("corpus-tests")
         let files = try FileManager.default.contentsOfDirectory(at: corpusDir, includingPropertiesForKeys: nil)

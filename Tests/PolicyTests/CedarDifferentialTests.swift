@@ -12,7 +12,7 @@ struct CedarDifferentialTests {
     static let requestsPerScenario = 8
 
     @Test("random policies, entities and requests agree with the reference engine")
-    func differential() throws {
+    func differential() async throws {
         let env = ProcessInfo.processInfo.environment
         guard let python = env["FLOWGATE_PYTHON"], !python.isEmpty else {
             if env["FLOWGATE_REQUIRE_PEERS"] == "1" {
@@ -75,7 +75,7 @@ struct CedarDifferentialTests {
         let file = dir.appendingPathComponent("cases.json")
         try JSONValue.object(["scenarios": .array(scenarios), "schema": .string(CedarScenarioGenerator.schema), "validations": .array(validations)]).serialized().write(to: file, atomically: true, encoding: .utf8)
         let script = CedarTestSupport.packageRoot.appendingPathComponent("Tests/PolicyTests/cedar_oracle.py").path
-        let result = try CedarTestSupport.run(python, [script, file.path])
+        let result = try await CedarTestSupport.run(python, [script, file.path])
         #expect(result.status == 0, "oracle failed: \(result.output)")
         guard result.status == 0 else { return }
         let report = try JSONValue.parse(result.output.trimmingCharacters(in: .whitespacesAndNewlines))

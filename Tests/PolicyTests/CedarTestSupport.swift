@@ -1,3 +1,4 @@
+import FlowgateTesting
 import Foundation
 
 /// Shared helpers for locating test data and running helper processes.
@@ -17,24 +18,13 @@ enum CedarTestSupport {
 
     /// Runs a program and returns its exit status and standard output.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], stdoutTo: URL? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        let errPipe = Pipe()
-        process.standardError = errPipe
-        try process.run()
-        // Read before waiting so a full pipe cannot block the child.
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        let errData = errPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let out = String(decoding: data, as: UTF8.self)
-        if process.terminationStatus != 0 {
-            return (process.terminationStatus, out + String(decoding: errData, as: UTF8.self))
+    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let result = try await ChildProcess.run(URL(fileURLWithPath: executable), arguments)
+        let out = String(decoding: result.stdout, as: UTF8.self)
+        if result.status != 0 {
+            return (result.status, out + String(decoding: result.stderr, as: UTF8.self))
         }
-        return (process.terminationStatus, out)
+        return (result.status, out)
     }
 
     /// A fresh temporary directory.

@@ -79,9 +79,30 @@ extension Gateway {
                 let loaded = try await Gateway.loadRun(engine, context, workflowScoped: workflowScoped)
                 return Response.json(Gateway.runJSON(loaded.run, loaded.state))
             }
-            on(tenant, prefix: prefix, .get, path + "/events", action: "run.read", resource: .parameter(type: "Run", parameter: "run")) { _, context in
-                let loaded = try await Gateway.loadRun(engine, context, workflowScoped: workflowScoped)
-                return Response.json(["events": .array(loaded.events.map(Gateway.eventJSON))])
+            on(tenant, prefix: prefix, .get, path + "/events", action: "run.read", resource: .parameter(type: "Run", parameter: "run")) { request, context in
+                let t = try context.requireTenant()
+                let runID = try context.parameter("run")
+                let query = request.uri.queryParameters
+                var afterSeq: Int64 = 0
+                if let text = query.get("after_seq") {
+                    guard let n = Int64(text), n >= 0 else { throw Problem.badRequest("after_seq must be a non-negative integer") }
+                    afterSeq = n
+                }
+                var limit = 1_000
+                if let text = query.get("limit") {
+                    guard let n = Int(text), (1...10_000).contains(n) else { throw Problem.badRequest("limit must be an integer from 1 to 10000") }
+                    limit = n
+                }
+                let (from, count) = (afterSeq, limit)
+                let page: [RunEventRecord]? = try await store.read { db in
+                    let runs = RunRepository(db, tenant: t)
+                    guard let run = try await runs.get(runID) else { return nil }
+                    if workflowScoped, run.workflowID != context.parameters.get("id") { return nil }
+                    return try await runs.events(runID, afterSeq: from, limit: count)
+                }
+                guard let page else { throw Problem.notFound("run") }
+                let next: JSONValue = page.count == limit ? (page.last.map { .int($0.seq) } ?? .null) : .null
+                return Response.json(["events": .array(page.map(Gateway.eventJSON)), "next_after_seq": next])
             }
         }
     }

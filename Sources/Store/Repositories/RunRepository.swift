@@ -115,6 +115,16 @@ public struct RunRepository: Sendable {
     }
 
     /// The run's events in order, after `afterSeq`.
+    /// Every event of the run, read in pages.
+    public func allEvents(_ runID: String) async throws -> [RunEventRecord] {
+        var all: [RunEventRecord] = []
+        while true {
+            let page = try await events(runID, afterSeq: all.last?.seq ?? 0, limit: 10_000)
+            all += page
+            if page.count < 10_000 { return all }
+        }
+    }
+
     public func events(_ runID: String, afterSeq: Int64 = 0, limit: Int = 10_000) async throws -> [RunEventRecord] {
         try await db.query(
             """
