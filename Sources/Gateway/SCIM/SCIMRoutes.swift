@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Identity
@@ -35,13 +36,13 @@ extension Gateway {
         }
 
         @Sendable func query(_ request: Request) -> [(name: String, value: String)] {
-            request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            FormQuery.parameters(request.uri.query)
         }
 
         @Sendable func projection(_ request: Request, _ kind: SCIMResourceKind, _ config: SCIMConfiguration) throws -> SCIMProjection {
-            let q = request.uri.queryParameters
-            let split = { (s: Substring?) in s.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? [] }
-            return try SCIMProjection(attributes: split(q["attributes"]), excludedAttributes: split(q["excludedAttributes"]),
+            let split = { (s: String?) in s.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? [] }
+            return try SCIMProjection(attributes: split(FormQuery.first(request.uri.query, "attributes")),
+                                      excludedAttributes: split(FormQuery.first(request.uri.query, "excludedAttributes")),
                                       for: kind == .users ? config.userType : config.groupType)
         }
 
@@ -215,5 +216,25 @@ extension Gateway {
                 }
             }
         }
+    }
+}
+
+/// Query parameters as HTML forms encode them: `+` is a space, then percent-escapes are
+/// decoded. SCIM clients send filters either way (`userName%20eq%20...` or `userName+eq+...`).
+enum FormQuery {
+    static func parameters(_ query: String?) -> [(name: String, value: String)] {
+        guard let raw = query, !raw.isEmpty else { return [] }
+        return raw.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decode = { (s: Substring) -> String in
+                let spaced = s.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
+    static func first(_ query: String?, _ name: String) -> String? {
+        parameters(query).first { $0.name == name }?.value
     }
 }
