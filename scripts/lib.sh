@@ -71,6 +71,7 @@ bench_venv_ensure() {
     return 0
   fi
   log "creating Python virtual environment for benchmark peers"
+  rm -rf "$BENCH_VENV"
   python3 -m venv "$BENCH_VENV"
   "$BENCH_VENV/bin/pip" install -q --upgrade pip >/dev/null
   "$BENCH_VENV/bin/pip" install -q -r "$req"

@@ -24,6 +24,23 @@ struct Execution: Sendable {
     var depth: Int = 0
     /// The secrets this run's steps used, masked in everything it records.
     let redactor = Redactor()
+    /// Events already folded into `state` but not yet committed: a step's success (and the
+    /// run's start) is committed in the same transaction as the next event, which is always
+    /// before the next step starts executing, so a crash still repeats only a step whose result
+    /// was not committed, at half the commits per step.
+    var pending: [PendingEvent] = []
+
+    /// Folds an event in now and leaves its commit to the next ``RunEngine/commit(_:_:node:data:status:)``.
+    mutating func postpone(_ type: RunEventType, node: String? = nil, data: JSONValue = [:], status: RunStatus? = nil) {
+        pending.append(PendingEvent(type: type, node: node, data: data, status: status))
+        state.apply(RunEventRecord(runID: key.runID, seq: state.lastSeq + 1, type: type.rawValue, nodeID: node, at: 0, data: data.serialized()))
+    }
+
+    /// Takes the deferred events (for a commit that includes them).
+    mutating func takePending() -> [PendingEvent] {
+        defer { pending = [] }
+        return pending
+    }
 }
 
 /// How often a step is tried and how long it may take: the node type's limits, overridden by
@@ -135,7 +152,7 @@ extension RunEngine {
     /// Runs every node not yet done, in dependency order, then ends the run.
     func drive(_ x: inout Execution) async throws {
         if x.state.status == .queued {
-            x.state.apply(try await x.log.append(.runStarted, status: .running))
+            x.postpone(.runStarted, status: .running)
         }
         let order = WorkflowValidator.topologicalOrder(x.definition).order.filter { x.only?.contains($0) ?? true }
         var incoming: [String: [WorkflowDefinition.Edge]] = [:]
@@ -146,24 +163,37 @@ extension RunEngine {
             let status = x.state.nodes[nodeID]?.status
             if status == "succeeded" || status == "skipped" { continue }
             guard let node = x.definition.node(nodeID), let type = registry[node.type] else {
-                try await finish(x.log, run: x.run, key: x.key, &x.state, failure: ("node type is not available", nodeID, 0))
+                try await finish(x.log, run: x.run, key: x.key, &x.state, failure: ("node type is not available", nodeID, 0), pending: x.takePending())
                 return
             }
             let edges = incoming[nodeID] ?? []
             guard let input = Self.inputs(for: nodeID, edges: edges, state: x.state) else {
                 // Every edge into it is silent (an untaken branch): the node does not run.
-                x.state.apply(try await x.log.append(.stepSkipped, node: nodeID, data: ["reason": "no input arrived"]))
+                try await commit(&x, .stepSkipped, node: nodeID, data: ["reason": "no input arrived"])
                 continue
             }
             switch try await executeStep(&x, node: node, type: type, input: input) {
             case .success(let outputs):
-                x.state.apply(try await x.log.append(.stepSucceeded, node: nodeID, data: ["outputs": outputs]))
+                x.postpone(.stepSucceeded, node: nodeID, data: ["outputs": outputs])
             case .failure(let message, let attempts):
-                try await finish(x.log, run: x.run, key: x.key, &x.state, failure: (message, nodeID, attempts))
+                try await finish(x.log, run: x.run, key: x.key, &x.state, failure: (message, nodeID, attempts), pending: x.takePending())
                 return
             }
         }
-        try await finish(x.log, run: x.run, key: x.key, &x.state, failure: nil)
+        try await finish(x.log, run: x.run, key: x.key, &x.state, failure: nil, pending: x.takePending())
+    }
+
+    /// Commits the deferred events and this one in one transaction and folds them in.
+    @discardableResult
+    func commit(_ x: inout Execution, _ type: RunEventType, node: String? = nil, data: JSONValue = [:], status: RunStatus? = nil) async throws -> RunEventRecord {
+        let earlier = x.takePending()
+        let batchStatus = status ?? earlier.last(where: { $0.status != nil })?.status
+        let records = try await x.log.appendBatch(earlier + [PendingEvent(type: type, node: node, data: data, status: nil)],
+                                                  status: batchStatus, audit: nil, deadLetter: nil)
+        // The deferred ones are folded in already; their committed copies carry the same seqs.
+        for record in records.dropFirst(earlier.count) { x.state.apply(record) }
+        if let last = records.last { x.state.lastSeq = last.seq }
+        return records[records.count - 1]
     }
 
     enum StepOutcome {
@@ -181,7 +211,7 @@ extension RunEngine {
         let recordedInput = record(input, limit: configuration.maxRecordedInputBytes, x)
         var rng = SystemRandomNumberGenerator()
         while true {
-            x.state.apply(try await x.log.append(.stepStarted, node: node.id, data: ["attempt": .int(Int64(attempt)), "input": recordedInput]))
+            try await commit(&x, .stepStarted, node: node.id, data: ["attempt": .int(Int64(attempt)), "input": recordedInput])
             let children = StepChildren(engine: self, execution: x, node: node, policy: policy)
             let context = NodeContext(
                 tenant: x.key.tenant.rawValue, runID: x.key.runID, nodeID: node.id, traceID: x.run.traceID,
@@ -214,7 +244,7 @@ extension RunEngine {
                     o["retry_in_ms"] = .int(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
                     data = .object(o)
                 }
-                x.state.apply(try await x.log.append(.stepFailed, node: node.id, data: data))
+                try await commit(&x, .stepFailed, node: node.id, data: data)
                 guard retry else { return .failure(message, attempts: failures) }
                 Counter(label: "flowgate_step_retries_total", dimensions: [("node_type", node.type)]).increment()
                 try await configuration.sleep(wait)
@@ -256,7 +286,8 @@ extension RunEngine {
 
     /// Ends the run: RunSucceeded, or RunFailed with a dead letter, in the same transaction as
     /// the run's audit entry.
-    func finish(_ log: any RunLog, run: RunRecord, key: RunKey, _ state: inout RunState, failure: (message: String, node: String?, attempts: Int)?) async throws {
+    func finish(_ log: any RunLog, run: RunRecord, key: RunKey, _ state: inout RunState, failure: (message: String, node: String?, attempts: Int)?,
+                pending: [PendingEvent] = []) async throws {
         let status: RunStatus = failure == nil ? .succeeded : .failed
         let now = store.clock.nowMillis()
         let audit = AuditRecord(
@@ -273,8 +304,9 @@ extension RunEngine {
             data = ["error": .string(failure.message), "node": failure.node.map(JSONValue.string) ?? .null, "dead_letter": .string(id)]
             Counter(label: "flowgate_dead_letters_total").increment()
         }
-        state.apply(try await log.append(failure == nil ? .runSucceeded : .runFailed, node: nil, data: data, status: status,
-                                         audit: log is StoreRunLog ? audit : nil, deadLetter: log is StoreRunLog ? letter : nil))
+        let records = try await log.appendBatch(pending + [PendingEvent(type: failure == nil ? .runSucceeded : .runFailed, node: nil, data: data, status: nil)],
+                                                status: status, audit: log is StoreRunLog ? audit : nil, deadLetter: log is StoreRunLog ? letter : nil)
+        if let last = records.last { state.apply(last) }
         Counter(label: "flowgate_runs_total", dimensions: [("status", status.rawValue)]).increment()
         if log is StoreRunLog { completions.finished(run.id) }
     }

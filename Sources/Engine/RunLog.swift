@@ -9,6 +9,16 @@ protocol RunLog: Sendable {
     /// chains an audit entry; with `deadLetter`, records it - all in one transaction.
     func append(_ type: RunEventType, node: String?, data: JSONValue, status: RunStatus?, audit: AuditRecord?,
                 deadLetter: DeadLetterRecord?) async throws -> RunEventRecord
+    /// Appends several events in one transaction; `status` (if any) is set with them.
+    func appendBatch(_ events: [PendingEvent], status: RunStatus?, audit: AuditRecord?, deadLetter: DeadLetterRecord?) async throws -> [RunEventRecord]
+}
+
+/// An event waiting to be committed with the next one (see ``Execution/pending``).
+struct PendingEvent: Sendable {
+    let type: RunEventType
+    let node: String?
+    let data: JSONValue
+    let status: RunStatus?
 }
 
 extension RunLog {
@@ -25,15 +35,20 @@ struct StoreRunLog: RunLog {
 
     func append(_ type: RunEventType, node: String?, data: JSONValue, status: RunStatus?, audit: AuditRecord?,
                 deadLetter: DeadLetterRecord?) async throws -> RunEventRecord {
+        try await appendBatch([PendingEvent(type: type, node: node, data: data, status: nil)], status: status, audit: audit, deadLetter: deadLetter)[0]
+    }
+
+    func appendBatch(_ events: [PendingEvent], status: RunStatus?, audit: AuditRecord?, deadLetter: DeadLetterRecord?) async throws -> [RunEventRecord] {
         let now = store.clock.nowMillis()
         let (tenant, runID) = (self.tenant, self.runID)
+        let rows = events.map { ($0.type.rawValue, $0.node, now, $0.data.serialized()) }
         return try await store.write { db in
             let runs = RunRepository(db, tenant: tenant)
-            let records = try await runs.append(runID, [(type.rawValue, node, now, data.serialized())])
+            let records = try await runs.append(runID, rows)
             if let status { try await runs.setStatus(runID, status.rawValue, at: now) }
             if let deadLetter { try await DeadLetterRepository(db, tenant: tenant).create(deadLetter) }
             if let audit { try await AuditLog.append([audit], in: db) }
-            return records[0]
+            return records
         }
     }
 }
@@ -51,11 +66,18 @@ final class MemoryRunLog: RunLog {
 
     func append(_ type: RunEventType, node: String?, data: JSONValue, status: RunStatus?, audit: AuditRecord?,
                 deadLetter: DeadLetterRecord?) async throws -> RunEventRecord {
+        try await appendBatch([PendingEvent(type: type, node: node, data: data, status: nil)], status: status, audit: audit, deadLetter: deadLetter)[0]
+    }
+
+    func appendBatch(_ batch: [PendingEvent], status: RunStatus?, audit: AuditRecord?, deadLetter: DeadLetterRecord?) async throws -> [RunEventRecord] {
         let now = clock.nowMillis()
         return events.withLock { list in
-            let record = RunEventRecord(runID: runID, seq: Int64(list.count + 1), type: type.rawValue, nodeID: node, at: now, data: data.serialized())
-            list.append(record)
-            return record
+            batch.map { event in
+                let record = RunEventRecord(runID: runID, seq: Int64(list.count + 1), type: event.type.rawValue, nodeID: event.node, at: now,
+                                            data: event.data.serialized())
+                list.append(record)
+                return record
+            }
         }
     }
 
