@@ -64,11 +64,21 @@ struct ScheduleSpec {
     func toFire(first: Int64, now: Int64, grace: Int64) -> [Int64] {
         var due = [first]
         var cursor = first
-        // Fire times are strictly increasing; stop at now or after a bounded number.
-        while due.count <= CronSchedule.maximumFireTimes, let next = next(after: cursor), next <= now {
+        var steps = 0
+        var restarted = false
+        // Fire times are strictly increasing. After a very long downtime only the most recent
+        // ones can matter: past a bounded number of steps, the scan restarts a day before now.
+        while let next = next(after: cursor), next <= now {
+            steps += 1
+            if steps > CronSchedule.maximumFireTimes, !restarted {
+                restarted = true
+                due = []
+                cursor = now - 86_400_000
+                continue
+            }
             due.append(next)
             cursor = next
-            if due.count > maxCatchUp + 1 && catchUp != "none" { due.removeFirst() }
+            if due.count > maxCatchUp + 1 { due.removeFirst() }
         }
         let onTime = due.filter { now - $0 <= grace }
         switch catchUp {

@@ -114,7 +114,6 @@ public struct RunRepository: Sendable {
         return records
     }
 
-    /// The run's events in order, after `afterSeq`.
     /// Every event of the run, read in pages.
     public func allEvents(_ runID: String) async throws -> [RunEventRecord] {
         var all: [RunEventRecord] = []
@@ -125,6 +124,7 @@ public struct RunRepository: Sendable {
         }
     }
 
+    /// The run's events in order, after `afterSeq`, at most `limit` of them.
     public func events(_ runID: String, afterSeq: Int64 = 0, limit: Int = 10_000) async throws -> [RunEventRecord] {
         try await db.query(
             """
