@@ -23,7 +23,7 @@ extension Gateway {
             let t = try context.requireTenant()
             let paging = try Paging(request)
             let status = request.uri.queryParameters.get("status") ?? "all"
-            guard status == "open" || status == "all" else { throw Problem.field("status", "must be open or all") }
+            guard status == "open" || status == "all" else { throw Problem.badRequest("the query parameter status must be open or all") }
             let items = try await store.read { try await DeadLetterRepository($0, tenant: t).list(limit: paging.limit, openOnly: status == "open") }
             return Response.json(["items": .array(items.map(Gateway.deadLetterJSON))])
         }
