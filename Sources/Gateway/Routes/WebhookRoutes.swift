@@ -55,37 +55,17 @@ struct WebhookMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Checks `sha256=<hex>` against the HMAC-SHA256 of the body under each key, in constant
-    /// time per key (swift-crypto's comparison).
+    /// Checks `sha256=<hex>` against the HMAC-SHA256 of the body under each key, comparing
+    /// the hex forms in constant time (hex digits in either case).
     static func verify(signature: String, body: [UInt8], keys: [SecretValue]) -> Bool {
-        let trimmed = signature.trimmingCharacters(in: .whitespaces)
-        guard trimmed.lowercased().hasPrefix("sha256="), let mac = hexBytes(trimmed.dropFirst(7)), mac.count == 32 else { return false }
+        let sent = signature.trimmingCharacters(in: .whitespaces).lowercased()
+        guard sent.hasPrefix("sha256=") else { return false }
         var matched = false
         for key in keys {
-            let symmetric = SymmetricKey(data: Array(key.plaintext.utf8))
-            if HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: symmetric) { matched = true }
+            let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(key.plaintext.utf8)))
+            if BearerToken.constantTimeEquals("sha256=" + BearerToken.hex(Array(mac)), sent) { matched = true }
         }
         return matched
-    }
-
-    static func hexBytes(_ text: Substring) -> [UInt8]? {
-        guard text.utf8.count % 2 == 0, text.utf8.count <= 256 else { return nil }
-        var out: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let high = iterator.next(), let low = iterator.next() {
-            guard let h = hexValue(high), let l = hexValue(low) else { return nil }
-            out.append(h << 4 | l)
-        }
-        return out
-    }
-
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
 
