@@ -106,16 +106,7 @@ public struct TriggerScheduler: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await fireDue()
-                } catch {
-                    engine.logger.warning("scheduler pass failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: tick)
-            }
-        }
+        await repeatUntilShutdown(every: tick, logger: engine.logger, failure: "scheduler pass failed") { try await fireDue() }
     }
 
     /// A fresh W3C trace id (32 lowercase hex digits, not all zero) for a run no request started.
@@ -181,16 +172,7 @@ public struct RetentionService: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await pruneAll()
-                } catch {
-                    engine.logger.warning("run retention pass failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
-            }
-        }
+        await repeatUntilShutdown(every: interval, logger: engine.logger, failure: "run retention pass failed") { try await pruneAll() }
     }
 
     /// One pass over every tenant; returns how many runs were deleted.
@@ -215,6 +197,21 @@ public struct RetentionService: Service {
             engine.logger.info("pruned runs past retention", metadata: ["count": "\(deleted)"])
         }
         return deleted
+    }
+}
+
+/// Runs `pass` now and then every `interval` until graceful shutdown; a failed pass is logged
+/// as `failure` and the next one runs on time. The body of the periodic background services.
+public func repeatUntilShutdown(every interval: Duration, logger: Logger, failure: String, _ pass: @escaping @Sendable () async throws -> Void) async {
+    await cancelWhenGracefulShutdown {
+        while !Task.isCancelled {
+            do {
+                try await pass()
+            } catch {
+                logger.warning("\(failure)", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
     }
 }
 

@@ -84,16 +84,9 @@ struct RotationService: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let rotated = try await secrets.rotateDueSecrets(overlap: overlap)
-                    if !rotated.isEmpty { logger.info("rotated secrets", metadata: ["count": "\(rotated.count)"]) }
-                } catch {
-                    logger.warning("secret rotation failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .seconds(60))
-            }
+        await repeatUntilShutdown(every: .seconds(60), logger: logger, failure: "secret rotation failed") {
+            let rotated = try await secrets.rotateDueSecrets(overlap: overlap)
+            if !rotated.isEmpty { logger.info("rotated secrets", metadata: ["count": "\(rotated.count)"]) }
         }
     }
 }
