@@ -7,6 +7,7 @@ PORT ?= 8080
 .PHONY: build run test bench clean
 
 build:
+	./scripts/deps.sh
 	$(SWIFT) build
 
 run: build

@@ -8,8 +8,10 @@ trap cleanup EXIT
 cd "$ROOT"
 
 # libjq-dev, libonig-dev and libsqlite3-dev back the jq and sql nodes (CJQ, CSQLite); Prometheus
-# and VictoriaMetrics receive the timeseries sinks' writes.
-apt_ensure postgresql curl ca-certificates libjq-dev libonig-dev libsqlite3-dev prometheus victoria-metrics
+# and VictoriaMetrics receive the timeseries sinks' writes; libxmlsec1-dev backs SAML (CXMLSec) and
+# the xmlsec1 binary signs for the pysaml2 identity provider.
+apt_ensure postgresql curl ca-certificates libjq-dev libonig-dev libsqlite3-dev prometheus victoria-metrics \
+  pkg-config libxmlsec1-dev xmlsec1
 venv_ensure
 start_postgres
 start_openbao
