@@ -424,6 +424,89 @@ paths["/hooks/{tenant}/{path}"] = {
                            "404": problem("No such tenant or webhook"), "413": ERRORS["413"], "429": ERRORS["429"], "503": ERRORS["503"]}},
 }
 
+# Single sign-on: identity providers (tenant admins), the browser's session, and the
+# sign-in endpoints each provider has under /sso/{tenant}/{idp}/.
+schemas["IdentityProvider"] = obj({
+    "id": ID, "type": {"type": "string", "enum": ["oidc", "saml"]}, "name": STR, "login_url": STR,
+    "issuer": STR, "client_id": STR, "client_secret_name": STR, "scopes": {"type": "array", "items": STR}, "groups_claim": NSTR,
+    "token_endpoint_auth": STR, "redirect_uri": STR,
+    "entity_id": STR, "sso_url": STR, "certificate_count": {"type": "integer"}, "allow_idp_initiated": {"type": "boolean"},
+    "groups_attribute": NSTR, "sp_entity_id": STR, "acs_url": STR, "metadata_url": STR,
+    "created_at": TIME, "updated_at": TIME}, ["id", "type", "name", "login_url", "created_at", "updated_at"])
+OIDC_CREATE = obj({"type": {"const": "oidc"}, "name": NAME, "issuer": {"type": "string", "format": "uri"}, "client_id": {"type": "string", "minLength": 1},
+                   "client_secret": {"type": "string", "minLength": 1}, "client_secret_name": STR, "scopes": {"type": "array", "items": STR},
+                   "groups_claim": NSTR, "token_endpoint_auth": {"type": "string", "enum": ["client_secret_basic", "client_secret_post"]},
+                   "userinfo": {"type": "boolean"}}, ["type", "name", "issuer", "client_id"], additional=False)
+SAML_CREATE = obj({"type": {"const": "saml"}, "name": NAME, "entity_id": {"type": "string", "minLength": 1}, "sso_url": {"type": "string", "format": "uri"},
+                   "certificate_pem": STR, "metadata_xml": STR, "allow_idp_initiated": {"type": "boolean"}, "groups_attribute": NSTR,
+                   "email_attribute": NSTR, "name_attribute": NSTR}, ["type", "name"], additional=False)
+schemas["SSOSettings"] = obj({"jit_provisioning": {"type": "boolean"}, "session_idle_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+                              "session_absolute_minutes": {"type": "integer", "minimum": 5, "maximum": 43200}})
+schemas["Session"] = obj({"principal": obj({"type": STR, "id": STR, "name": STR, "roles": {"type": "array", "items": STR},
+                                            "groups": {"type": "array", "items": STR}}, ["type", "id", "name", "roles", "groups"]),
+                          "tenant": NSTR, "tenant_id": STR, "tenant_name": STR,
+                          "session": {"type": ["object", "null"]}, "csrf_token": STR}, ["principal", "tenant", "session"])
+paths[f"{T}/identity-providers"] = {
+    "parameters": [TENANT],
+    "post": op("Add an identity provider (OIDC or SAML); an OIDC client secret is kept as a tenant secret", "201",
+               json_response("Created", ref("IdentityProvider"), LOCATION), jbody({"oneOf": [OIDC_CREATE, SAML_CREATE]}),
+               ("400", "401", "403", "404", "409", "422", "503"), op_id="createIdentityProvider"),
+    "get": op("List identity providers", "200", json_response("Providers", obj({"items": {"type": "array", "items": ref("IdentityProvider")}}, ["items"])),
+              errors=("401", "403", "404", "503"), op_id="listIdentityProviders"),
+}
+paths[f"{T}/identity-providers/{{id}}"] = {
+    "parameters": [TENANT, path_param("id", "Identity provider id")],
+    "get": op("Read an identity provider", "200", json_response("Provider", ref("IdentityProvider")), errors=("401", "403", "404", "503"),
+              op_id="getIdentityProvider"),
+    "delete": op("Remove an identity provider: its linked identities go, its sessions end", "204", NO_CONTENT,
+                 errors=("401", "403", "404", "503"), op_id="deleteIdentityProvider"),
+}
+paths[f"{T}/sso-settings"] = {
+    "parameters": [TENANT],
+    "get": op("Single sign-on settings (just-in-time users, session lifetimes)", "200", json_response("Settings", ref("SSOSettings")),
+              errors=("401", "403", "404", "503"), op_id="getSSOSettings"),
+    "put": op("Change single sign-on settings (fields given are replaced)", "200", json_response("Settings", ref("SSOSettings")),
+              jbody({**ref("SSOSettings")}), op_id="putSSOSettings"),
+}
+paths[f"{T}/users/{{id}}/identities"] = {
+    "parameters": [TENANT, path_param("id", "User id")],
+    "post": op("Link a user to an identity (subject or NameID) at one of the tenant's providers", "201",
+               json_response("Linked", obj({"user_id": STR, "identity_provider": STR, "subject": STR})),
+               jbody(obj({"identity_provider": {"type": "string", "minLength": 1}, "subject": {"type": "string", "minLength": 1, "maxLength": 1024}},
+                         ["identity_provider", "subject"], additional=False)),
+               ("400", "401", "403", "404", "409", "422", "503"), op_id="linkIdentity"),
+}
+paths["/api/v1/session"] = {
+    "get": op("Who the caller is; for a browser session also its CSRF token (send it as X-CSRF-Token)", "200",
+              json_response("Session", ref("Session")), errors=("401", "503"), op_id="getSession"),
+}
+paths["/api/v1/session/logout"] = {
+    "post": op("End the browser session (needs X-CSRF-Token)", "204", NO_CONTENT, errors=("400", "401", "403", "503"), op_id="logout"),
+}
+SSO = "/sso/{tenant}/{idp}"
+SSO_PARAMS = [TENANT, path_param("idp", "Identity provider id")]
+SSO_ERRORS = {"400": ERRORS["400"], "403": problem("Sign-in refused (the detail says why)"), "404": problem("No such tenant or identity provider"),
+              "503": ERRORS["503"]}
+def sso_op(summary, op_id, ok_code, ok, **extra):
+    o = {"summary": summary, "operationId": op_id, "security": [], "responses": {ok_code: ok, **SSO_ERRORS}}
+    o.update(extra)
+    return o
+REDIRECT = {"description": "Redirect", "headers": {"Location": {"schema": STR}, "Set-Cookie": {"schema": STR}}}
+paths[f"{SSO}/login"] = {"parameters": SSO_PARAMS, "get": sso_op(
+    "Start a sign-in: redirects to the provider", "ssoLogin", "302", REDIRECT,
+    parameters=[{"name": "return_to", "in": "query", "required": False, "schema": STR, "description": "A local path to continue to"}])}
+paths[f"{SSO}/callback"] = {"parameters": SSO_PARAMS, "get": sso_op(
+    "OIDC redirect URI: finishes the sign-in, sets the session cookie", "ssoCallback", "303", REDIRECT,
+    parameters=[{"name": n, "in": "query", "required": False, "schema": STR} for n in ("code", "state", "iss", "error")])}
+paths[f"{SSO}/metadata"] = {"parameters": SSO_PARAMS, "get": sso_op(
+    "SAML service provider metadata (the SP entity id is this URL)", "ssoMetadata", "200",
+    {"description": "Metadata", "content": {"application/samlmetadata+xml": {"schema": STR}}})}
+paths[f"{SSO}/acs"] = {"parameters": SSO_PARAMS, "post": sso_op(
+    "SAML assertion consumer service (HTTP-POST binding): finishes the sign-in, sets the session cookie", "ssoACS", "303", REDIRECT,
+    requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": obj(
+        {"SAMLResponse": STR, "RelayState": STR}, ["SAMLResponse"])}}})}
+paths[f"{SSO}/acs"]["post"]["responses"]["413"] = ERRORS["413"]
+
 def link(path, method, code, target_ops, params):
     """Adds OpenAPI links from a response to the operations that use what it created, so that
     schemathesis' stateful phase reaches real resources instead of guessing ids."""
@@ -438,6 +521,7 @@ link(f"{T}/tokens", "post", "201", ["getToken", "revokeToken"], BY_ID)
 link(f"{T}/workflows", "post", "201", ["getWorkflow", "replaceWorkflow", "deleteWorkflow", "listWorkflowVersions", "startRun", "listRuns", "testWorkflow"], BY_ID)
 link(f"{T}/policies", "post", "201", ["getPolicy", "updatePolicy", "deletePolicy"], BY_ID)
 link(f"{T}/secrets", "post", "201", ["getSecret", "updateSecret", "deleteSecret", "rotateSecret"], BY_ID)
+link(f"{T}/identity-providers", "post", "201", ["getIdentityProvider", "deleteIdentityProvider"], BY_ID)
 RUN_LINK = {"tenant": "$request.path.tenant", "run": "$response.body#/id"}
 link(f"{T}/workflows/{{id}}/runs", "post", "201", ["getRun", "getRunEvents"], RUN_LINK)
 

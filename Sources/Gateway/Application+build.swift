@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Engine
 import Foundation
 import Hummingbird
@@ -91,6 +92,21 @@ struct RotationService: Service {
     }
 }
 
+/// Drops expired single-sign-on state every 5 minutes; shuts the identity providers' HTTP
+/// client down at the end.
+struct SSOHousekeeping: Service {
+    let sso: SSOService
+    let client: HTTPClient
+    let logger: Logger
+
+    func run() async throws {
+        await repeatUntilShutdown(every: .seconds(300), logger: logger, failure: "single sign-on housekeeping failed") {
+            _ = try await sso.purgeExpired()
+        }
+        try? await client.shutdown()
+    }
+}
+
 /// Builds the gateway: storage must have been prepared with ``prepareStorage(_:logger:)``.
 ///
 /// - Parameters:
@@ -118,8 +134,17 @@ public func buildApplication(
         preparePolicies: { tenant in try await policies.prepare(tenant) }, secrets: secrets
     )
     let auditWriter = AuditWriter(store: store, redactor: configuration.redactor, logger: logger)
+    // Back-channel calls to identity providers follow no redirects: a token endpoint that
+    // redirects must not have the code and client secret replayed elsewhere.
+    var httpConfiguration = HTTPClient.Configuration()
+    httpConfiguration.redirectConfiguration = .disallow
+    let ssoClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+    let sso = SSOService(
+        store: store, identity: identity, secrets: secrets, httpClient: ssoClient,
+        configuration: SSOService.Configuration(publicURL: configuration.effectivePublicURL, allowLoopbackHTTP: configuration.ssoAllowLoopbackHTTP)
+    )
     let gateway = Gateway(
-        store: store, identity: identity, authorizer: authorizer, policies: policies, secrets: secrets, engine: engine, routes: routes,
+        store: store, identity: identity, authorizer: authorizer, policies: policies, secrets: secrets, engine: engine, sso: sso, routes: routes,
         redactor: configuration.redactor, logger: logger
     )
     let router = gateway.buildRouter(auditWriter: auditWriter, quotas: quotas, maxBodyBytes: configuration.maxBodyBytes)
@@ -130,6 +155,7 @@ public func buildApplication(
         services: [
             StoreService(store: store), auditWriter, scriptRunners, engine, TriggerScheduler(engine: engine), RetentionService(engine: engine),
             RotationService(secrets: secrets, overlap: configuration.rotationOverlap, logger: logger),
+            SSOHousekeeping(sso: sso, client: ssoClient, logger: logger),
         ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger
@@ -147,7 +173,7 @@ extension Gateway {
         addOperationalRoutes(to: router, registry: MetricsRegistry.shared, openAPI: OpenAPIDocument.bytes)
 
         let api = router.group("api/v1")
-            .add(middleware: AuthenticationMiddleware(identity: identity))
+            .add(middleware: AuthenticationMiddleware(identity: identity, sso: sso))
             .add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock))
             .add(middleware: RateLimitMiddleware(limiter: limiter, quotas: quotas))
         let tenant = api.group("tenants/:tenant").add(middleware: TenantMiddleware(identity: identity, policies: policies))
@@ -161,6 +187,12 @@ extension Gateway {
         addSecretRoutes(tenant: tenant)
         addSCIMTokenRoutes(tenant: tenant)
         addEngineRoutes(tenant: tenant)
+        addSessionRoutes(api: api)
+        addIdentityProviderRoutes(tenant: tenant)
+
+        let ssoGroup = router.group("sso/:tenant/:idp")
+            .add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock, anonymous: true))
+        addSSORoutes(sso: ssoGroup)
 
         let hooks = router.group("hooks/:tenant")
             .add(middleware: WebhookMiddleware(identity: identity, policies: policies, secrets: secrets, store: store))

@@ -26,6 +26,7 @@ struct Gateway: Sendable {
     let policies: PolicyBook
     let secrets: SecretService
     let engine: RunEngine
+    let sso: SSOService
     let routes: RouteTable
     /// The process-wide redactor: applied to problem details and audit entries.
     let redactor: Redactor

@@ -29,6 +29,18 @@ public struct GatewayConfiguration: Sendable {
     public var redactor: Redactor
     /// How long a rotated generated secret's old value stays valid. Default: 1 hour.
     public var rotationOverlap: Duration
+    /// The public origin browsers and identity providers reach the gateway at (redirect URIs,
+    /// SAML entity ids, `Secure` cookies when https). Default: `http://<host>:<port>`.
+    public var publicURL: String?
+    /// Accept `http://` identity-provider endpoints on loopback hosts. Default: false.
+    public var ssoAllowLoopbackHTTP: Bool
+
+    /// The public origin in effect.
+    public var effectivePublicURL: String {
+        if let publicURL, !publicURL.isEmpty { return publicURL }
+        let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        return "http://\(shownHost.contains(":") ? "[\(shownHost)]" : shownHost):\(port)"
+    }
 
     /// - Parameters:
     ///   - host: listen address (default 127.0.0.1).
@@ -42,8 +54,10 @@ public struct GatewayConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, dataDirectory: String = "./.flowgate", databaseURL: String? = nil,
         bootstrapToken: String? = nil, maxBodyBytes: Int = 1 << 20, maxConcurrentRuns: Int = 8, quotas: TenantQuotas = .defaults,
         keyProvider: KeyProviderChoice = .localKeyring, vault: VaultConfiguration? = nil, redactor: Redactor = Redactor(),
-        rotationOverlap: Duration = .seconds(3600)
+        rotationOverlap: Duration = .seconds(3600), publicURL: String? = nil, ssoAllowLoopbackHTTP: Bool = false
     ) {
+        self.publicURL = publicURL
+        self.ssoAllowLoopbackHTTP = ssoAllowLoopbackHTTP
         self.quotas = quotas
         self.keyProvider = keyProvider
         self.vault = vault

@@ -10,6 +10,8 @@ import Synchronization
 final class AuditNotes: Sendable {
     struct Fields {
         var tenant: TenantID?
+        /// The principal, for requests that authenticate inside the handler (sign-in).
+        var principal: String?
         var action: String?
         var resource: String?
         var decision: String?
@@ -38,6 +40,9 @@ public struct FlowgateRequestContext: RequestContext {
     public var principal: Principal?
     /// The tenant named in the path, once resolved.
     public var tenant: Tenant?
+    /// The browser session that authenticated the request, and its CSRF token.
+    public var session: SessionRecord?
+    var csrfToken: String?
     var audit: AuditNotes?
     /// The webhook trigger a `/hooks/...` request reached.
     var webhook: WebhookCall?

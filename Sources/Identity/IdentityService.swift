@@ -24,6 +24,9 @@ public final class IdentityService: Sendable {
     let configuration: Configuration
     private let cache = Mutex<[String: (principal: Principal, until: ContinuousClock.Instant)]>([:])
     private let tenantCache = Mutex<[String: Tenant]>([:])
+    /// Browser-session lookups (``SSOService``), cleared with the token cache so that
+    /// deactivations and revocations take effect at once.
+    let sessionCache = Mutex<[String: (session: SessionRecord, principal: Principal, until: ContinuousClock.Instant)]>([:])
 
     public init(store: Store, configuration: Configuration = .init()) {
         self.store = store
@@ -166,12 +169,16 @@ public final class IdentityService: Sendable {
     /// Revokes every API token of users that were deactivated or deleted (SCIM), in the
     /// caller's transaction; the caller invalidates the cache after commit.
     public static func revokeCredentials(ofUsers userIDs: [String], in tenant: TenantID, at now: Int64, _ db: any SQLExecutor) async throws {
-        for userID in userIDs { _ = try await APITokenRepository(db, tenant: tenant).revokeAll(ofUser: userID, at: now) }
+        for userID in userIDs {
+            _ = try await APITokenRepository(db, tenant: tenant).revokeAll(ofUser: userID, at: now)
+            try await SessionRepository(db, tenant: tenant).revokeAll(ofUser: userID, at: now)
+        }
     }
 
     /// Forgets cached lookups, so that revocations take effect at once.
     public func invalidateAuthenticationCache() {
         cache.withLock { $0.removeAll() }
+        sessionCache.withLock { $0.removeAll() }
     }
 
     // MARK: Tenants
@@ -287,7 +294,8 @@ public final class IdentityService: Sendable {
         let now = store.clock.nowMillis()
         try await mapNotFound("user") {
             try await self.store.write { db in
-                _ = try await APITokenRepository(db, tenant: tenant).revokeAll(ofUser: userID, at: now)
+                try await Self.revokeCredentials(ofUsers: [userID], in: tenant, at: now, db)
+                try await UserIdentityRepository(db, tenant: tenant).unlinkAll(ofUser: userID)
                 try await UserRepository(db, tenant: tenant).delete(userID)
             }
         }
@@ -308,7 +316,7 @@ public final class IdentityService: Sendable {
             if let active { user.active = active }
             user.updatedAt = now
             try await users.update(user)
-            if active == false { _ = try await APITokenRepository(db, tenant: tenant).revokeAll(ofUser: userID, at: now) }
+            if active == false { try await Self.revokeCredentials(ofUsers: [userID], in: tenant, at: now, db) }
             return user
         }
         invalidateAuthenticationCache()

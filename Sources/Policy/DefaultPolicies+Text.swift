@@ -42,6 +42,7 @@ entity Policy { tenant: Tenant };
 entity AuditLog { tenant: Tenant };
 entity DeadLetter { tenant: Tenant };
 entity ScimToken { tenant: Tenant };
+entity IdentityProvider { tenant: Tenant };
 
 // Action groups the built-in roles are written against.
 action "read", "operate", "author", "manage_identity", "manage_secrets", "audit", "govern", "platform", "provision";
@@ -76,6 +77,13 @@ action "scim_token.create", "scim_token.list", "group_role.read", "group_role.up
     principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [Tenant, ScimToken], context: RequestContext };
 action "scim_token.revoke" in ["manage_identity"] appliesTo {
     principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [ScimToken], context: RequestContext };
+// Single sign-on: a tenant's identity providers, its settings, and linking users to identities.
+action "identity_provider.create", "identity_provider.list", "sso_settings.read", "sso_settings.update" in ["manage_identity"] appliesTo {
+    principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [Tenant], context: RequestContext };
+action "identity_provider.read", "identity_provider.delete" in ["manage_identity"] appliesTo {
+    principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [IdentityProvider], context: RequestContext };
+action "user.link_identity" in ["manage_identity"] appliesTo {
+    principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [User], context: RequestContext };
 // Provisioning through SCIM: what a tenant's SCIM client does.
 action "scim.read", "scim.write" in ["provision"] appliesTo {
     principal: [PlatformAdmin, ApiToken, User, ScimClient], resource: [Tenant], context: RequestContext };

@@ -343,6 +343,63 @@ extension Migration {
                 "CREATE INDEX triggers_due ON triggers (kind, next_fire_at)",
             ]
         },
+        Migration(version: 7, name: "single sign-on: identity providers, linked identities, sessions") { _ in
+            [
+                """
+                CREATE TABLE identity_providers (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    config TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL,
+                    PRIMARY KEY (tenant_id, id),
+                    UNIQUE (tenant_id, name)
+                )
+                """,
+                """
+                CREATE TABLE user_identities (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    issuer TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    provider_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    PRIMARY KEY (tenant_id, issuer, subject)
+                )
+                """,
+                "CREATE INDEX user_identities_by_user ON user_identities (tenant_id, user_id)",
+                """
+                CREATE TABLE sessions (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    id TEXT NOT NULL,
+                    token_hash TEXT NOT NULL UNIQUE,
+                    user_id TEXT NOT NULL,
+                    provider_id TEXT,
+                    groups TEXT NOT NULL DEFAULT '[]',
+                    created_at BIGINT NOT NULL,
+                    last_seen_at BIGINT NOT NULL,
+                    idle_timeout_ms BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    revoked_at BIGINT,
+                    PRIMARY KEY (tenant_id, id)
+                )
+                """,
+                "CREATE INDEX sessions_by_user ON sessions (tenant_id, user_id)",
+                """
+                CREATE TABLE sso_transients (
+                    tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                    kind TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    record TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    PRIMARY KEY (tenant_id, kind, key)
+                )
+                """,
+                "CREATE INDEX sso_transients_expiry ON sso_transients (expires_at)",
+            ]
+        },
     ]
 }
 

@@ -115,6 +115,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Default requests per second of one principal (burst: twice as many).")
     var principalRequestsPerSecond: Int = TenantQuotas.defaults.principalRate.rate
 
+    @Option(help: "Public origin of the gateway for single sign-on (redirect URIs, SAML entity ids; https gives Secure cookies). Default: http://<host>:<port>. Env: FLOWGATE_PUBLIC_URL.")
+    var publicURL: String?
+
+    @Flag(help: "Accept http:// identity-provider endpoints on loopback hosts (local providers, tests).")
+    var ssoAllowLoopbackHttp = false
+
     func run() async throws {
         let redactor = Redactor()
         let logger = makeLogger("flowgate", redactor: redactor)
@@ -124,8 +130,12 @@ struct Serve: AsyncParsableCommand {
         let configuration = GatewayConfiguration(
             host: host, port: port, dataDirectory: storage.dataDir, databaseURL: storage.resolvedDatabaseURL,
             bootstrapToken: ProcessInfo.processInfo.environment["FLOWGATE_BOOTSTRAP_TOKEN"], maxBodyBytes: maxBodyBytes,
-            quotas: quotas, keyProvider: try keys.choice(), vault: try keys.vaultConfiguration(), redactor: redactor
+            quotas: quotas, keyProvider: try keys.choice(), vault: try keys.vaultConfiguration(), redactor: redactor,
+            publicURL: publicURL ?? ProcessInfo.processInfo.environment["FLOWGATE_PUBLIC_URL"], ssoAllowLoopbackHTTP: ssoAllowLoopbackHttp
         )
+        if let url = configuration.publicURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            throw ValidationError("--public-url must be an http:// or https:// origin")
+        }
         if let token = try await prepareStorage(configuration, logger: logger) {
             // Shown once, on the terminal, never in the log stream.
             FileHandle.standardError.write(Data(

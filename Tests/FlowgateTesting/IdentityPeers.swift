@@ -104,9 +104,12 @@ public struct Browser: Sendable {
     public let client: HTTPClient
     public init(client: HTTPClient) { self.client = client }
 
-    public func request(_ method: HTTPMethod, _ url: String, form: [(String, String)]? = nil, json: String? = nil) async throws -> BrowserResponse {
+    public func request(
+        _ method: HTTPMethod, _ url: String, form: [(String, String)]? = nil, json: String? = nil, headers: [(String, String)] = []
+    ) async throws -> BrowserResponse {
         var request = HTTPClientRequest(url: url)
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let form {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             request.body = .bytes(ByteBuffer(string: FormEncoding.encode(form)))

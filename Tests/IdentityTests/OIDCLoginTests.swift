@@ -164,6 +164,31 @@ struct OIDCLoginTests {
         }
     }
 
+    @Test("a wrong or missing PKCE verifier is refused at the provider's token endpoint")
+    func pkceVerifier() async throws {
+        try await withHTTPClient { client in
+            try await Peer.with("oidc_op.py") { peer in
+                let harness = try await OIDCHarness(peer: peer, client: client)
+                // The provider requires S256 and checks the verifier against the challenge it was given.
+                for verifier in ["a-different-verifier-of-valid-length-0123456789", ""] {
+                    let (start, query) = try await harness.authorize()
+                    let now = harness.clock.timeSinceEpoch()
+                    var pending = try #require(await harness.store.take(key: start.pending.state, now: now))
+                    pending.codeVerifier = verifier
+                    try await harness.store.insert(pending, key: pending.state, expiresAt: pending.expiresAt, now: now)
+                    let error = await refusal(OIDCError.self) {
+                        try await harness.relyingParty.finishLogin(
+                            callback: try OIDCCallback(query: query), browserBinding: start.browserBinding, clientSecret: harness.secret
+                        )
+                    }
+                    #expect(error == .tokenEndpoint(status: 400, error: nil), "verifier \(verifier.isEmpty ? "missing" : "wrong"): \(String(describing: error))")
+                }
+                // The untouched flow still works, so the refusals above were the verifier's doing.
+                #expect(try await harness.login().identity.subject == "user-0001")
+            }
+        }
+    }
+
     @Test("bad ID tokens are refused, each for its own reason")
     func badIDTokens() async throws {
         let cases: [(mode: String, error: OIDCError)] = [

@@ -10,6 +10,9 @@ struct AuditMiddleware: RouterMiddleware {
     typealias Context = FlowgateRequestContext
     let writer: AuditWriter
     let clock: any WallClock
+    /// Also audit requests without an authenticated principal (sign-in endpoints): the entry
+    /// names the principal the handler noted (the user who signed in), else `Anonymous`.
+    var anonymous = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let notes = AuditNotes()
@@ -25,8 +28,9 @@ struct AuditMiddleware: RouterMiddleware {
             status = Int(Problem.from(error).status.code)
             result = .failure(error)
         }
-        if let principal = context.principal {
-            let fields = notes.snapshot
+        let fields = notes.snapshot
+        if let principalName = context.principal?.entity.description ?? fields.principal ?? (anonymous ? #"Anonymous::"browser""# : nil) {
+            let principalTenant = context.principal?.tenant
             let outcome: String
             switch status {
             case 200..<400: outcome = "success"
@@ -37,9 +41,9 @@ struct AuditMiddleware: RouterMiddleware {
             default: outcome = "error"
             }
             let record = AuditRecord(
-                tenant: fields.tenant ?? principal.tenant ?? .platform,
+                tenant: fields.tenant ?? principalTenant ?? .platform,
                 at: clock.nowMillis(),
-                principal: principal.entity.description,
+                principal: principalName,
                 action: fields.action ?? "\(request.method.rawValue.lowercased()) \(context.endpointPath ?? "unmatched")",
                 resource: fields.resource ?? "",
                 decision: fields.decision ?? (status == 404 ? "deny" : "none"),

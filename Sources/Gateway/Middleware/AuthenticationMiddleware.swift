@@ -1,26 +1,63 @@
+import HTTPTypes
 import Hummingbird
 import Identity
 
-/// Authenticates `Authorization: Bearer <token>`; anything else under the API is answered 401.
+/// Authenticates `Authorization: Bearer <token>`, or else a browser session cookie; anything
+/// else under the API is answered 401. A request authenticated by its session cookie that
+/// changes state must carry the session's CSRF token in `X-CSRF-Token` (a cross-site form or
+/// script cannot read it), else it is answered 403.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = FlowgateRequestContext
     let identity: IdentityService
+    let sso: SSOService
+
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else {
-            throw Problem.unauthorized("send an API token as \"Authorization: Bearer <token>\"")
-        }
-        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
-            throw Problem.unauthorized("the Authorization header must use the Bearer scheme")
-        }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        guard token.utf8.count <= 512, let principal = try await identity.authenticate(bearer: token) else {
-            throw Problem.unauthorized("the token is unknown, expired or revoked")
-        }
         var context = context
-        context.principal = principal
-        context.logger[metadataKey: "fg.principal"] = .string(principal.entity.description)
-        if let tenant = principal.tenant { context.logger[metadataKey: "fg.tenant"] = .string(tenant.rawValue) }
+        if let header = request.headers[.authorization] {
+            guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+                throw Problem.unauthorized("the Authorization header must use the Bearer scheme")
+            }
+            let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            guard token.utf8.count <= 512, let principal = try await identity.authenticate(bearer: token) else {
+                throw Problem.unauthorized("the token is unknown, expired or revoked")
+            }
+            context.principal = principal
+        } else if let cookie = Self.cookie(SSOService.sessionCookie, in: request) {
+            guard let (session, principal) = try await sso.authenticate(cookie: cookie) else {
+                throw Problem.unauthorized("the session has ended; sign in again")
+            }
+            let csrf = SSOService.csrfToken(forSession: cookie)
+            if ![.get, .head, .options].contains(request.method) {
+                guard let sent = request.headers[Self.csrfHeader], BearerToken.constantTimeEquals(sent, csrf) else {
+                    throw Problem(.forbidden, kind: "csrf", title: "Forbidden",
+                                  detail: "a browser session must send its CSRF token (from GET /api/v1/session) in X-CSRF-Token")
+                }
+            }
+            context.principal = principal
+            context.session = session
+            context.csrfToken = csrf
+        } else {
+            throw Problem.unauthorized("send an API token as \"Authorization: Bearer <token>\", or sign in")
+        }
+        if let principal = context.principal {
+            context.logger[metadataKey: "fg.principal"] = .string(principal.entity.description)
+            if let tenant = principal.tenant { context.logger[metadataKey: "fg.tenant"] = .string(tenant.rawValue) }
+        }
         return try await next(request, context)
+    }
+
+    /// The value of a cookie in the request's `Cookie` headers (the first occurrence).
+    static func cookie(_ name: String, in request: Request) -> String? {
+        for header in request.headers[values: .cookie] {
+            for pair in header.split(separator: ";") {
+                let trimmed = pair.drop { $0 == " " }
+                guard let eq = trimmed.firstIndex(of: "="), trimmed[..<eq] == name else { continue }
+                let value = trimmed[trimmed.index(after: eq)...]
+                return value.isEmpty ? nil : String(value)
+            }
+        }
+        return nil
     }
 }

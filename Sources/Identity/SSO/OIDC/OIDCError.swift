@@ -22,6 +22,8 @@ public struct OIDCError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String { "OIDC \(code.rawValue): \(message)" }
+    /// The refusal's short code (e.g. `nonce`, `wrapping`), for audit reasons and metrics.
+    public var reason: String { code.rawValue }
     public static func == (a: OIDCError, b: OIDCError) -> Bool { a.code == b.code }
 
     /// Discovery document missing, malformed or unusable.

@@ -17,6 +17,8 @@ public struct SAMLError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public var description: String { "SAML \(code.rawValue): \(message)" }
+    /// The refusal's short code (e.g. `nonce`, `wrapping`), for audit reasons and metrics.
+    public var reason: String { code.rawValue }
     public static func == (a: SAMLError, b: SAMLError) -> Bool { a.code == b.code }
 
     /// Not base64, not XML, or missing a required part.

@@ -1,3 +1,4 @@
+import JSON
 import Crypto
 import _CryptoExtras
 
@@ -55,6 +56,38 @@ public struct SAMLPendingRequest: Sendable, CustomStringConvertible {
     public var expiresAt: Duration
 
     public var description: String { "SAMLPendingRequest(tenant: \(tenant), connection: \(connection), <redacted>)" }
+}
+
+// In an extension, so that the memberwise initializer stays.
+extension SAMLPendingRequest {
+    /// The record as JSON, for hosts that keep pending requests in their database.
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "tenant": .string(tenant), "connection": .string(connection), "request_id": .string(requestID),
+            "idp": .string(idpEntityID), "relay_state": .string(relayState), "binding": .string(browserBindingHash),
+            "created_ms": .int(createdAt.milliseconds), "expires_ms": .int(expiresAt.milliseconds),
+        ]
+        if let returnTo { object["return_to"] = .string(returnTo) }
+        return .object(object)
+    }
+
+    /// Reads a record written by `json`; nil when a field is missing.
+    public init?(json: JSONValue) {
+        guard let tenant = json["tenant"]?.stringValue, let connection = json["connection"]?.stringValue,
+            let requestID = json["request_id"]?.stringValue, let idp = json["idp"]?.stringValue,
+            let relayState = json["relay_state"]?.stringValue, let binding = json["binding"]?.stringValue,
+            let created = json["created_ms"]?.intValue, let expires = json["expires_ms"]?.intValue
+        else { return nil }
+        self.tenant = tenant
+        self.connection = connection
+        self.requestID = requestID
+        self.idpEntityID = idp
+        self.relayState = relayState
+        self.browserBindingHash = binding
+        self.returnTo = json["return_to"]?.stringValue
+        self.createdAt = .milliseconds(created)
+        self.expiresAt = .milliseconds(expires)
+    }
 }
 
 /// What the host does to start a SAML login.
