@@ -483,6 +483,13 @@ paths["/api/v1/session"] = {
 paths["/api/v1/session/logout"] = {
     "post": op("End the browser session (needs X-CSRF-Token)", "204", NO_CONTENT, errors=("400", "401", "403", "503"), op_id="logout"),
 }
+paths["/login"] = {"get": {
+    "summary": "Redeem a one-time sign-in link (printed on the first start of the embedded default): sets the session cookie",
+    "operationId": "signInLink", "security": [],
+    "parameters": [{"name": "code", "in": "query", "required": False, "schema": STR},
+                   {"name": "tenant", "in": "query", "required": False, "schema": STR, "description": "Tenant slug (default: default)"}],
+    "responses": {"303": {"description": "Signed in", "headers": {"Location": {"schema": STR}, "Set-Cookie": {"schema": STR}}},
+                  "400": ERRORS["400"], "401": problem("Unknown, used or expired link"), "503": ERRORS["503"]}}}
 SSO = "/sso/{tenant}/{idp}"
 SSO_PARAMS = [TENANT, path_param("idp", "Identity provider id")]
 SSO_ERRORS = {"400": ERRORS["400"], "403": problem("Sign-in refused (the detail says why)"), "404": problem("No such tenant or identity provider"),

@@ -49,7 +49,12 @@ public func prepareStorage(_ configuration: GatewayConfiguration, logger: Logger
     let preset = configuration.bootstrapToken.flatMap { $0.isEmpty ? nil : $0 }
     let created = try await Store.withOpened(storeConfiguration(configuration), logger: logger) { store in
         try await store.migrate()
-        return try await IdentityService(store: store).bootstrap(token: preset)
+        let identity = IdentityService(store: store)
+        let token = try await identity.bootstrap(token: preset)
+        if token != nil, configuration.firstRunSetup, configuration.databaseURL?.isEmpty ?? true {
+            try await setUpDefaultTenant(identity: identity, store: store, configuration: configuration)
+        }
+        return token
     }
     guard let created, preset == nil else { return nil }
     let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("bootstrap-token").path
@@ -60,6 +65,19 @@ public func prepareStorage(_ configuration: GatewayConfiguration, logger: Logger
     _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     fchmod(fd, 0o600)
     return created
+}
+
+/// First start of the embedded default: a tenant `default` with an owner, and a one-time
+/// sign-in link for that owner on the terminal, so a new user is in the editor at once.
+func setUpDefaultTenant(identity: IdentityService, store: Store, configuration: GatewayConfiguration) async throws {
+    let tenant = try await identity.createTenant(slug: "default", name: "Default")
+    let owner = try await identity.createUser(in: tenant.id, userName: "owner", displayName: "Owner", email: nil)
+    _ = try await identity.bindRole(in: tenant.id, subjectType: "user", subjectID: owner.id, role: "owner")
+    let code = try await SSOService.issueSignInCode(store: store, tenant: tenant.id, userID: owner.id)
+    // Shown once, on the terminal, never in the log stream.
+    FileHandle.standardError.write(Data(
+        "\nSign in to the editor (one-time link, valid 24 hours):\n  \(configuration.effectivePublicURL)/login?code=\(code)\n\n".utf8
+    ))
 }
 
 /// The secret service with the configured key provider (a local keyring file in the data
@@ -147,7 +165,7 @@ public func buildApplication(
         store: store, identity: identity, authorizer: authorizer, policies: policies, secrets: secrets, engine: engine, sso: sso, routes: routes,
         redactor: configuration.redactor, logger: logger
     )
-    let router = gateway.buildRouter(auditWriter: auditWriter, quotas: quotas, maxBodyBytes: configuration.maxBodyBytes)
+    let router = gateway.buildRouter(auditWriter: auditWriter, quotas: quotas, maxBodyBytes: configuration.maxBodyBytes, webRoot: configuration.webRoot)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "flowgate"),
@@ -164,7 +182,7 @@ public func buildApplication(
 
 extension Gateway {
     /// The router with the whole request pipeline.
-    func buildRouter(auditWriter: AuditWriter, quotas: QuotaBook, maxBodyBytes: Int) -> Router<FlowgateRequestContext> {
+    func buildRouter(auditWriter: AuditWriter, quotas: QuotaBook, maxBodyBytes: Int, webRoot: String? = nil) -> Router<FlowgateRequestContext> {
         let router = Router(context: FlowgateRequestContext.self)
         let limiter = RateLimiter()
         router.add(middleware: RequestSetupMiddleware(maxBodyBytes: maxBodyBytes))
@@ -193,6 +211,9 @@ extension Gateway {
         let ssoGroup = router.group("sso/:tenant/:idp")
             .add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock, anonymous: true))
         addSSORoutes(sso: ssoGroup)
+        let signIn = router.group().add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock, anonymous: true))
+        addSignInLinkRoute(to: signIn)
+        if let webRoot = webRoot { addWebRoutes(to: router, root: webRoot) }
 
         let hooks = router.group("hooks/:tenant")
             .add(middleware: WebhookMiddleware(identity: identity, policies: policies, secrets: secrets, store: store))

@@ -34,6 +34,11 @@ public struct GatewayConfiguration: Sendable {
     public var publicURL: String?
     /// Accept `http://` identity-provider endpoints on loopback hosts. Default: false.
     public var ssoAllowLoopbackHTTP: Bool
+    /// On the first start of the embedded default, create the tenant `default` with an owner
+    /// and print a one-time sign-in link. Default: false (`flowgate serve` turns it on).
+    public var firstRunSetup: Bool = false
+    /// The folder the web editor is served from (`/` and `/app/...`); nil serves none.
+    public var webRoot: String?
 
     /// The public origin in effect.
     public var effectivePublicURL: String {

@@ -592,6 +592,41 @@ public final class SSOService: Sendable {
         BearerToken.hash("csrf:" + token)
     }
 
+    // MARK: One-time sign-in links
+
+    /// The prefix of one-time sign-in codes.
+    public static let signInCodePrefix = "fgl_"
+
+    /// Issues a one-time sign-in code for a user (valid for `lifetime`, usable once); only its
+    /// hash is stored. The first start of the embedded default prints one as a link.
+    public static func issueSignInCode(store: Store, tenant: TenantID, userID: String, lifetime: Duration = .seconds(24 * 3600)) async throws -> String {
+        let code = BearerToken.generate(prefix: signInCodePrefix)
+        let now = store.clock.nowMillis()
+        let record: JSONValue = ["user_id": .string(userID)]
+        _ = try await store.write {
+            try await SSOTransientRepository($0, tenant: tenant).insert(
+                kind: "signin-code", key: BearerToken.hash(code), record: record.serialized(), expiresAt: now + lifetime.components.seconds * 1000, now: now
+            )
+        }
+        return code
+    }
+
+    /// Redeems a one-time sign-in code: a session for its (active) user, or nil when the code is
+    /// unknown, used or expired.
+    public func redeemSignInCode(_ code: String, tenant: Tenant) async throws -> LoginOutcome? {
+        guard code.hasPrefix(Self.signInCodePrefix), code.utf8.count <= 128 else { return nil }
+        let now = store.clock.nowMillis()
+        let taken = try await store.write {
+            try await SSOTransientRepository($0, tenant: tenant.id).take(kind: "signin-code", key: BearerToken.hash(code), now: now)
+        }
+        guard let userID = taken.flatMap({ try? JSONValue.parse($0) })?["user_id"]?.stringValue,
+            let user = try await store.read({ try await UserRepository($0, tenant: tenant.id).get(userID) }), user.active
+        else { return nil }
+        let (session, token) = try await createSession(tenant: tenant.id, userID: user.id, providerID: nil, groups: [],
+                                                       settings: Self.settings(of: tenant, defaults: configuration))
+        return LoginOutcome(sessionToken: token, session: session, user: user, created: false, returnTo: "/")
+    }
+
     /// Drops expired logins in progress and replay-cache entries.
     public func purgeExpired() async throws -> Int {
         let now = store.clock.nowMillis()

@@ -121,22 +121,28 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Accept http:// identity-provider endpoints on loopback hosts (local providers, tests).")
     var ssoAllowLoopbackHttp = false
 
+    @Option(help: "Folder of the web editor, served at / and /app/ (default: ./web when it exists).")
+    var webRoot: String?
+
     func run() async throws {
         let redactor = Redactor()
         let logger = makeLogger("flowgate", redactor: redactor)
         var quotas = TenantQuotas.defaults
         quotas.tenantRate = RateLimit(rate: tenantRequestsPerSecond, burst: 2 * tenantRequestsPerSecond)
         quotas.principalRate = RateLimit(rate: principalRequestsPerSecond, burst: 2 * principalRequestsPerSecond)
-        let configuration = GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             host: host, port: port, dataDirectory: storage.dataDir, databaseURL: storage.resolvedDatabaseURL,
             bootstrapToken: ProcessInfo.processInfo.environment["FLOWGATE_BOOTSTRAP_TOKEN"], maxBodyBytes: maxBodyBytes,
             quotas: quotas, keyProvider: try keys.choice(), vault: try keys.vaultConfiguration(), redactor: redactor,
             publicURL: publicURL ?? ProcessInfo.processInfo.environment["FLOWGATE_PUBLIC_URL"], ssoAllowLoopbackHTTP: ssoAllowLoopbackHttp
         )
+        configuration.firstRunSetup = true
+        configuration.webRoot = webRoot ?? (FileManager.default.fileExists(atPath: "web/index.html") ? "web" : nil)
         if let url = configuration.publicURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
             throw ValidationError("--public-url must be an http:// or https:// origin")
         }
-        if let token = try await prepareStorage(configuration, logger: logger) {
+        let configured = configuration
+        if let token = try await prepareStorage(configured, logger: logger) {
             // Shown once, on the terminal, never in the log stream.
             FileHandle.standardError.write(Data(
                 "\nPlatform admin token (shown once; also in \(storage.dataDir)/bootstrap-token):\n  \(token)\n\n".utf8
@@ -148,8 +154,8 @@ struct Serve: AsyncParsableCommand {
             ),
             sqlHeapLimitBytes: 256 << 20
         )
-        let app = try await buildApplication(configuration, logger: logger, onServerRunning: { port in
-            logger.info("flowgate listening", metadata: ["address": "http://\(configuration.host):\(port)"])
+        let app = try await buildApplication(configured, logger: logger, onServerRunning: { port in
+            logger.info("flowgate listening", metadata: ["address": "http://\(configured.host):\(port)"])
         }, scripts: scripts)
         try await app.runService()
     }

@@ -117,11 +117,19 @@ extension Gateway {
             $0.detail["session_id"] = .string(outcome.session.id)
             $0.detail["user_created"] = .bool(outcome.created)
         }
+        return sessionResponse(outcome, clearing: "/sso/\(tenant.slug)/\(idp)")
+    }
+
+    /// 303 to the outcome's local path with the session cookie set (and the binding cookie at
+    /// `clearing` removed).
+    func sessionResponse(_ outcome: SSOService.LoginOutcome, clearing bindingPath: String?) -> Response {
         let secure = sso.configuration.secureCookies ? "; Secure" : ""
         let maxAge = (outcome.session.expiresAt - outcome.session.createdAt) / 1000
         var headers: HTTPFields = [.location: outcome.returnTo, .cacheControl: "no-store"]
         headers.append(HTTPField(name: .setCookie, value: "\(SSOService.sessionCookie)=\(outcome.sessionToken); Path=/; HttpOnly; SameSite=Lax\(secure); Max-Age=\(maxAge)"))
-        headers.append(HTTPField(name: .setCookie, value: "\(SSOService.bindingCookie)=; Path=/sso/\(tenant.slug)/\(idp); HttpOnly; Max-Age=0"))
+        if let bindingPath {
+            headers.append(HTTPField(name: .setCookie, value: "\(SSOService.bindingCookie)=; Path=\(bindingPath); HttpOnly; Max-Age=0"))
+        }
         return Response(status: .seeOther, headers: headers)
     }
 
