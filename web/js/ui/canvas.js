@@ -281,7 +281,9 @@ export class CanvasView {
     for (const [id, rec] of this.nodeEls) {
       const on = this.editor.selection.has(id);
       rec.el.classList.toggle('selected', on);
-      rec.el.setAttribute('aria-selected', on ? 'true' : 'false');
+      // role=group has no aria-selected; the state is given as a description instead.
+      if (on) rec.el.setAttribute('aria-description', 'selected');
+      else rec.el.removeAttribute('aria-description');
     }
     for (const [id, rec] of this.edgeEls) rec.path.classList.toggle('selected', id === this.editor.selectedEdge);
   }

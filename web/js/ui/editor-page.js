@@ -83,7 +83,7 @@ export async function editorPage(main, { api, catalog }, { workflowID = null, ru
     h('button', { type: 'button', onclick: () => fileInput.click() }, 'Import'), fileInput,
     h('button', { type: 'button', 'aria-label': 'Keyboard shortcuts', onclick: () => showShortcuts() }, '?'));
 
-  replace(main, h('div', { class: 'editor' }, toolbar, palette, canvas.el, pane.el, runs.el));
+  replace(main, h('div', { class: 'editor' }, h('h1', { class: 'visually-hidden' }, 'Workflow editor'), toolbar, palette, canvas.el, pane.el, runs.el));
 
   function updateDirty() {
     dirtyEl.textContent = editor.dirty ? 'unsaved changes' : wf.version ? `version ${wf.version}` : '';

@@ -74,7 +74,7 @@ export async function tokensPage(main, { api }) {
     const items = await api.all(api.t('tokens'));
     replace(main, h('div', { class: 'page' }, h('h1', {}, 'API tokens'),
       h('p', {}, 'Token values are shown once, when created with the API; this list holds metadata only.'),
-      table('API tokens', ['Name', 'Role', 'Created', 'Expires', 'Revoked', ''], items.map((t) => h('tr', {},
+      table('API tokens', ['Name', 'Role', 'Created', 'Expires', 'Revoked', 'Actions'], items.map((t) => h('tr', {},
         h('td', {}, t.name), h('td', {}, t.role), h('td', {}, formatTime(t.created_at)), h('td', {}, formatTime(t.expires_at) || 'never'),
         h('td', {}, formatTime(t.revoked_at)),
         h('td', {}, t.revoked_at ? '' : h('button', { type: 'button', 'aria-label': `Revoke token ${t.name}`, onclick: async (e) => {
