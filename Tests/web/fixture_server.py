@@ -127,8 +127,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send(status, body, "application/problem+json")
 
     def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
+        raw = self.raw_body
         return json.loads(raw) if raw.strip() else {}
 
     def do_GET(self):
@@ -155,6 +154,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, f.read(), ctype + ("; charset=utf-8" if ctype.startswith("text/") else ""))
 
     def route(self, method):
+        # Read the whole body first, so a keep-alive connection never sees leftovers.
+        n = int(self.headers.get("Content-Length") or 0)
+        self.raw_body = self.rfile.read(n) if n else b""
         url = urlparse(self.path)
         path = url.path
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -231,8 +233,9 @@ class Handler(BaseHTTPRequestHandler):
                 if body.get("nodes"):
                     result["nodes"] = {k: v for k, v in result["nodes"].items() if k in body["nodes"]}
                 for n in result["nodes"].values():
-                    if isinstance(n.get("output"), dict) and "body" in n["output"]:
-                        n["output"]["body"]["note"] = XSS
+                    for out in (n.get("output"), (n.get("outputs") or {}).get("out")):
+                        if isinstance(out, dict) and isinstance(out.get("body"), dict):
+                            out["body"]["note"] = XSS
                 return self.send(200, result)
             if parts[2:] == ["runs"] and method == "POST":
                 rid = str(uuid.uuid4())

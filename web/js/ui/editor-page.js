@@ -312,12 +312,15 @@ export async function editorPage(main, { api, catalog }, { workflowID = null, ru
 
   // MARK: test and run
 
-  function inputDialog(title, actionLabel, onSubmit) {
+  /** Asks for a JSON input (and, for tests with a selection, whether to test only it). */
+  function inputDialog(title, actionLabel, onSubmit, { selection = [] } = {}) {
     const areaID = `in-${Math.random().toString(36).slice(2)}`;
     const errID = `${areaID}-e`;
     const area = h('textarea', { id: areaID, class: 'sample', rows: 6, spellcheck: 'false', 'aria-describedby': errID });
     area.value = inputDialog.last ?? '{}';
     const err = h('p', { id: errID, class: 'error' });
+    const onlyID = `${areaID}-only`;
+    const only = selection.length ? h('input', { type: 'checkbox', id: onlyID }) : null;
     const { close } = modal(title, h('form', { onsubmit: (e) => {
       e.preventDefault();
       let input;
@@ -330,14 +333,15 @@ export async function editorPage(main, { api, catalog }, { workflowID = null, ru
       }
       inputDialog.last = area.value;
       close();
-      onSubmit(input);
-    } }, h('label', { for: areaID }, 'Input (JSON)'), area, err, h('button', { type: 'submit', class: 'primary' }, actionLabel)));
+      onSubmit(input, only?.checked ? selection : null);
+    } }, h('label', { for: areaID }, 'Input (JSON)'), area, err,
+    only ? h('p', {}, only, ' ', h('label', { for: onlyID }, `Only the ${selection.length} selected node${selection.length > 1 ? 's' : ''}`)) : null,
+    h('button', { type: 'submit', class: 'primary' }, actionLabel)));
     area.focus();
   }
 
   function dryRunDialog() {
-    const sel = [...editor.selection];
-    inputDialog(sel.length ? `Test ${sel.length} selected node${sel.length > 1 ? 's' : ''}` : 'Test the workflow (dry run)', 'Run the test', (input) => dryRun(sel.length ? sel : null, input));
+    inputDialog('Test the workflow (dry run)', 'Run the test', (input, nodes) => dryRun(nodes, input), { selection: [...editor.selection] });
   }
 
   async function dryRun(nodes, input = {}) {

@@ -47,14 +47,17 @@ export class PropertyPane {
     this.render();
   }
 
-  /** Moves focus to the first field of the pane. */
+  /** Moves focus to the first field with a problem, or else the first field of the pane. */
   focus() {
-    (this.el.querySelector('input, textarea, select, button') ?? this.el).focus();
+    const target = this.el.querySelector('[aria-invalid="true"]') ?? this.el.querySelector('input, textarea, select, button') ?? this.el;
+    if (target.tagName === 'TEXTAREA' && target.nextSibling?.CodeMirror) target.nextSibling.CodeMirror.focus();
+    else target.focus();
   }
 
   render() {
     for (const cm of this.codeMirrors) cm.toTextArea?.();
     this.codeMirrors = [];
+    this.pending = [];
     const id = this.selectedID();
     this.shownID = id;
     if (!id) {
@@ -92,7 +95,7 @@ export class PropertyPane {
       h('div', { class: 'actions' },
         h('button', { type: 'button', onclick: () => this.hooks.onTestNode?.([id]) }, 'Test this node'), ' ',
         h('button', { type: 'button', onclick: () => this.hooks.onDelete?.() }, 'Delete node')));
-    for (const cm of this.codeMirrors) cm.refresh();
+    for (const attach of this.pending.splice(0)) attach();
   }
 
   textRow(label, value, commit, hint) {
@@ -210,8 +213,8 @@ export class PropertyPane {
     const CodeMirror = window.CodeMirror;
     if (!CodeMirror) return;
     defineJqMode(CodeMirror);
-    // Attach after the textarea is in the document.
-    queueMicrotask(() => {
+    // Attached by render() once the form is in the document, before anyone can focus it.
+    this.pending.push(() => {
       if (!textarea.isConnected) return;
       const cm = CodeMirror.fromTextArea(textarea, {
         mode: field.mode === 'sql' ? 'text/x-sqlite' : 'jq', lineNumbers: true, matchBrackets: true, viewportMargin: Infinity,
