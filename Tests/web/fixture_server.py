@@ -53,7 +53,22 @@ class State:
                                "created": "2026-11-27T13:02:40.894Z"}
 
 
+def big_workflow(n=500):
+    """n nodes in chains of ten (trigger -> set -> noop ...), laid out on a grid, for the canvas benchmark."""
+    nodes, edges = [], []
+    for i in range(n):
+        col, row = i % 10, i // 10
+        kind = "trigger.manual" if col == 0 else ("core.set" if col % 2 else "core.noop")
+        nodes.append({"id": "n%d" % i, "type": kind, "config": {"fields": {"i": i}} if kind == "core.set" else {},
+                      "name": "Node %d" % i, "position": {"x": col * 260, "y": row * 120}})
+        if col:
+            edges.append({"from": "n%d.out" % (i - 1), "to": "n%d.in" % i})
+    return {"nodes": nodes, "edges": edges}
+
+
 STATE = State()
+STATE.workflows["wf-500"] = {"id": "wf-500", "name": "Five hundred nodes", "description": "", "versions": [big_workflow()],
+                             "created": "2026-11-27T13:02:40.894Z"}
 
 
 def validate(definition):

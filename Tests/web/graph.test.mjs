@@ -73,3 +73,28 @@ test('clone is deep', () => {
   copy.nodes.get('a').config.fields.k = 'changed';
   assert.equal(g.nodes.get('a').config.fields.k, 'v');
 });
+
+test('ancestors are every node with a path to the given one', async () => {
+  const { ancestors } = await import('../../web/js/model/cycles.js');
+  const g = new Graph();
+  for (const id of ['a', 'b', 'c', 'd', 'e']) g.addNode({ id, type: 'core.noop' });
+  g.addEdge('a.out', 'c.in');
+  g.addEdge('b.out', 'c.in');
+  g.addEdge('c.out', 'd.in');
+  assert.deepEqual([...ancestors(g, 'd')].sort(), ['a', 'b', 'c']);
+  assert.deepEqual([...ancestors(g, 'a')], []);
+  assert.deepEqual([...ancestors(g, 'e')], []);
+});
+
+test('checking every port of a 500-node chain against one source stays fast', async () => {
+  const { connectionTargets } = await import('../../web/js/model/ports.js');
+  const { catalog } = await import('./helpers.mjs');
+  const g = new Graph();
+  for (let i = 0; i < 500; i++) g.addNode({ id: `n${i}`, type: 'core.noop' });
+  for (let i = 1; i < 500; i++) g.addEdge(`n${i - 1}.out`, `n${i}.in`);
+  const started = performance.now();
+  const targets = connectionTargets(g, catalog(), { node: 'n250', port: 'out' });
+  const elapsed = performance.now() - started;
+  assert.equal(targets.filter((t) => t.problem && /cycle/.test(t.problem)).length, 250, 'n0..n249 are upstream');
+  assert.ok(elapsed < 500, `took ${elapsed} ms`);
+});

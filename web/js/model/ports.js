@@ -1,7 +1,7 @@
 // Whether an output port may feed an input port, with a reason when not. The type rule is
 // the server's (WorkflowValidator.incompatibility) so the editor never accepts an edge that
 // saving would refuse.
-import { wouldCreateCycle } from './cycles.js';
+import { ancestors } from './cycles.js';
 
 function declaredTypes(schema) {
   const t = schema?.type;
@@ -29,7 +29,7 @@ export function incompatibility(output, input) {
  * edge is new, the types fit, and no cycle results. Returns null when it may be made, or a
  * sentence saying why not (for a title, aria-description or announcement).
  */
-export function connectionProblem(graph, catalog, from, to) {
+export function connectionProblem(graph, catalog, from, to, upstream) {
   const source = graph.nodes.get(from.node);
   const target = graph.nodes.get(to.node);
   if (!source) return `there is no node "${from.node}"`;
@@ -42,7 +42,7 @@ export function connectionProblem(graph, catalog, from, to) {
   if (graph.findEdge(from, to)) return 'these ports are already connected';
   const reason = incompatibility(out.schema, input.schema);
   if (reason) return reason;
-  if (wouldCreateCycle(graph, from.node, to.node)) return 'this connection would make a cycle; workflows must be acyclic (use a loop node to repeat)';
+  if ((upstream ?? ancestors(graph, from.node)).has(to.node)) return 'this connection would make a cycle; workflows must be acyclic (use a loop node to repeat)';
   return null;
 }
 
@@ -52,10 +52,11 @@ export function connectionProblem(graph, catalog, from, to) {
  */
 export function connectionTargets(graph, catalog, from) {
   const result = [];
+  const upstream = ancestors(graph, from.node);
   for (const node of graph.nodes.values()) {
     for (const port of catalog.inputs(node.type)) {
       const to = { node: node.id, port: port.name };
-      result.push({ ...to, problem: connectionProblem(graph, catalog, from, to) });
+      result.push({ ...to, problem: connectionProblem(graph, catalog, from, to, upstream) });
     }
   }
   return result;

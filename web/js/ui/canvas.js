@@ -4,7 +4,7 @@
 import { h, svg, replace } from './dom.js';
 import { announce } from './announce.js';
 import { portOffset, edgePath, screenToWorld, zoomAt, fitTransform, bounds, marqueeHits, GRID } from '../model/geometry.js';
-import { connectionProblem } from '../model/ports.js';
+import { connectionTargets } from '../model/ports.js';
 import { nodeLabel, portLabel, moveAnnouncement, connectAnnouncement } from '../model/a11y.js';
 import { formatEndpoint } from '../model/endpoint.js';
 
@@ -37,6 +37,8 @@ export class CanvasView {
     this.nodeLayer = h('div', { class: 'nodes' });
     this.viewport = h('div', { class: 'viewport' }, this.edgeLayer, this.nodeLayer);
     this.marquee = h('div', { class: 'marquee', hidden: true });
+    // The dot grid is its own layer, moved by transform modulo one cell: panning repaints nothing.
+    this.gridLayer = h('div', { class: 'grid-bg', 'aria-hidden': 'true' });
     this.emptyHint = h('div', { class: 'empty-hint' }, 'Drag a node type here, press Enter on one in the palette, or press N to add a node.');
     this.minimap = svg('svg', { class: 'minimap', role: 'img', 'aria-label': 'Minimap; click to move the view' });
     this.zoomControls = h('div', { class: 'zoom-controls' },
@@ -46,7 +48,7 @@ export class CanvasView {
     this.el = h('div', {
       class: 'canvas', tabindex: '0', role: 'application', 'aria-roledescription': 'workflow canvas',
       'aria-label': 'Workflow canvas. Tab moves between nodes; press ? for keyboard shortcuts.',
-    }, this.viewport, this.marquee, this.emptyHint, this.zoomControls, this.minimap);
+    }, this.gridLayer, this.viewport, this.marquee, this.emptyHint, this.zoomControls, this.minimap);
 
     this.el.addEventListener('pointerdown', (e) => this.onPointerDown(e));
     this.el.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
@@ -97,8 +99,16 @@ export class CanvasView {
   applyTransform() {
     const { x, y, k } = this.t;
     this.viewport.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
-    this.el.style.backgroundSize = `${GRID * k}px ${GRID * k}px`;
-    this.el.style.backgroundPosition = `${x}px ${y}px`;
+    const cell = GRID * k;
+    if (this.gridCell !== cell) {
+      this.gridCell = cell;
+      this.gridLayer.style.backgroundSize = `${cell}px ${cell}px`;
+      this.gridLayer.style.left = this.gridLayer.style.top = `${-cell}px`;
+      this.gridLayer.style.right = this.gridLayer.style.bottom = `${-cell}px`;
+      this.gridLayer.hidden = cell < 6;
+    }
+    const mod = (v) => ((v % cell) + cell) % cell;
+    this.gridLayer.style.transform = `translate(${mod(x)}px, ${mod(y)}px)`;
     this.scheduleMinimap();
   }
 
@@ -136,7 +146,7 @@ export class CanvasView {
       for (const id of change.ids) this.positionNode(id);
       this.updateEdgesFor(new Set(change.ids));
       this.drawGuides(change.guides ?? []);
-      this.scheduleMinimap();
+      this.scheduleMinimap(true);
       return;
     }
     if (change.kind === 'selection') {
@@ -190,7 +200,7 @@ export class CanvasView {
     this.drawGuides([]);
     this.renderSelection();
     this.emptyHint.hidden = graph.nodes.size > 0;
-    this.scheduleMinimap();
+    this.scheduleMinimap(true);
   }
 
   buildNode(node) {
@@ -308,7 +318,9 @@ export class CanvasView {
     this.updateEdgesFor(null);
   }
 
-  scheduleMinimap() {
+  /** Redraws the minimap on the next frame; `nodesChanged` when node rects must be rebuilt too. */
+  scheduleMinimap(nodesChanged = false) {
+    this.minimapNodesDirty ||= nodesChanged;
     if (this.minimapPending) return;
     this.minimapPending = true;
     requestAnimationFrame(() => {
@@ -318,16 +330,23 @@ export class CanvasView {
   }
 
   drawMinimap() {
-    const rects = [...this.editor.rects().values()];
+    if (this.minimapNodesDirty || !this.minimapNodes) {
+      // Node rectangles change with the graph, not while panning: rebuilt only when dirty.
+      const rects = [...this.editor.rects().values()];
+      this.minimapBounds = bounds(rects);
+      this.minimapNodes = svg('g', {}, rects.map((n) => svg('rect', { class: 'n', x: n.x, y: n.y, width: n.width, height: n.height, rx: 6 })));
+      this.minimapView = svg('rect', { class: 'view' });
+      replace(this.minimap, this.minimapNodes, this.minimapView);
+      this.minimapNodesDirty = false;
+    }
     const r = this.el.getBoundingClientRect();
     const view = { ...screenToWorld(this.t, { x: 0, y: 0 }), width: r.width / this.t.k, height: r.height / this.t.k };
-    const box = bounds([...rects, view]) ?? view;
+    const box = bounds(this.minimapBounds ? [this.minimapBounds, view] : [view]);
     const pad = 40;
     this.minimapBox = { x: box.x - pad, y: box.y - pad, width: box.width + 2 * pad, height: box.height + 2 * pad };
     this.minimap.setAttribute('viewBox', `${this.minimapBox.x} ${this.minimapBox.y} ${this.minimapBox.width} ${this.minimapBox.height}`);
     this.minimap.setAttribute('preserveAspectRatio', 'xMidYMid meet');
-    replace(this.minimap, rects.map((n) => svg('rect', { class: 'n', x: n.x, y: n.y, width: n.width, height: n.height, rx: 6 })),
-      svg('rect', { class: 'view', x: view.x, y: view.y, width: view.width, height: view.height }));
+    for (const [k, v] of Object.entries({ x: view.x, y: view.y, width: view.width, height: view.height })) this.minimapView.setAttribute(k, v);
   }
 
   onMinimap(e) {
@@ -526,20 +545,17 @@ export class CanvasView {
   startConnecting(from, mode) {
     this.connecting = { from, mode };
     this.el.classList.add('connecting');
-    const graph = this.editor.graph;
     this.nodeEls.get(from.node)?.ports.get(`out:${from.port}`)?.classList.add('source');
-    for (const [id, rec] of this.nodeEls) {
-      for (const [key, btn] of rec.ports) {
-        const [dir, name] = key.split(':');
-        if (dir !== 'in') continue;
-        const problem = connectionProblem(graph, this.editor.catalog, from, { node: id, port: name });
-        btn.classList.toggle('ok', !problem);
-        btn.classList.toggle('bad', Boolean(problem));
-        btn.title = problem ? `Cannot connect: ${problem}` : `Connect ${from.node}.${from.port} here`;
-        if (problem) btn.setAttribute('aria-description', `cannot connect: ${problem}`);
-        else btn.removeAttribute('aria-description');
-        btn.tabIndex = 0;
-      }
+    for (const target of connectionTargets(this.editor.graph, this.editor.catalog, from)) {
+      const btn = this.nodeEls.get(target.node)?.ports.get(`in:${target.port}`);
+      if (!btn) continue;
+      const problem = target.problem;
+      btn.classList.toggle('ok', !problem);
+      btn.classList.toggle('bad', Boolean(problem));
+      btn.title = problem ? `Cannot connect: ${problem}` : `Connect ${from.node}.${from.port} here`;
+      if (problem) btn.setAttribute('aria-description', `cannot connect: ${problem}`);
+      else btn.removeAttribute('aria-description');
+      btn.tabIndex = 0;
     }
   }
 

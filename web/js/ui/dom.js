@@ -25,7 +25,11 @@ export function svg(tag, attrs = {}, ...children) {
 function setAttrs(el, attrs) {
   for (const [k, v] of Object.entries(attrs ?? {})) {
     if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    if (k.startsWith('on')) {
+      // Handlers only as functions: an on* attribute from a string would be code.
+      if (typeof v !== 'function') throw new Error(`${k} must be a function`);
+      el.addEventListener(k.slice(2), v);
+    }
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else if (k === 'style') throw new Error('set styles through classes or element.style, not attributes (CSP)');
     else el.setAttribute(k, v === true ? '' : String(v));

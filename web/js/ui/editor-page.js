@@ -11,7 +11,7 @@ import { autoLayout } from './layout.js';
 import { showShortcuts } from './shortcuts.js';
 import { announce, setStatus } from './announce.js';
 import { groupProblems, problemSummary } from '../model/problems.js';
-import { connectionProblem } from '../model/ports.js';
+import { connectionTargets } from '../model/ports.js';
 import { connectAnnouncement } from '../model/a11y.js';
 import { diffDefinitions, describeDiff } from '../model/diff.js';
 import { fromDefinition } from '../model/serialize.js';
@@ -146,13 +146,11 @@ export async function editorPage(main, { api, catalog }, { workflowID = null, ru
     const items = [];
     for (const out of outs) {
       const from = { node: id, port: out.name };
-      for (const other of editor.graph.nodes.values()) {
-        if (other.id === id) continue;
-        for (const input of catalog.inputs(other.type)) {
-          const to = { node: other.id, port: input.name };
-          const why = connectionProblem(editor.graph, catalog, from, to);
-          items.push({ label: `${outs.length > 1 ? `${out.name} → ` : ''}${other.name || other.id} (${other.id}) · ${input.name}`, disabled: Boolean(why), why, value: { from, to } });
-        }
+      for (const target of connectionTargets(editor.graph, catalog, from)) {
+        if (target.node === id) continue;
+        const other = editor.graph.nodes.get(target.node);
+        const to = { node: target.node, port: target.port };
+        items.push({ label: `${outs.length > 1 ? `${out.name} → ` : ''}${other.name || other.id} (${other.id}) · ${target.port}`, disabled: Boolean(target.problem), why: target.problem, value: { from, to } });
       }
     }
     items.sort((a, b) => Number(a.disabled) - Number(b.disabled));
