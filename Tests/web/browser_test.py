@@ -279,6 +279,28 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(page.eval_on_selector_all("img[src='x']", "els => els.length"), 0)
         self.assertEqual(self.dialogs, [])
 
+    def test_policy_editor_and_simulator(self):
+        page = self.page
+        self.open("#/policies")
+        page.click("summary:has-text('Add a policy')")
+        page.fill("#pol-new-id", "no-weekends")
+        page.fill("#pol-new", "this is not cedar")
+        self.expect_http_error(422)
+        page.click("button:has-text('Add policy')")
+        expect(page.locator("#pol-new-err")).to_contain_text("line 1, column 1")
+        expect(page.locator("#pol-new")).to_have_attribute("aria-invalid", "true")
+        page.fill("#pol-new", '@id("no-weekends")\nforbid (principal, action, resource) when { context.weekend };')
+        page.click("button:has-text('Add policy')")
+        expect(page.locator("main")).to_contain_text("no-weekends (version 1)")
+        page.fill("#sim-pid", "u1")
+        page.fill("#sim-action", "workflow.read")
+        page.fill("#sim-rtype", "Workflow")
+        page.fill("#sim-rid", "wf-canonical")
+        page.click("button:has-text('Explain')")
+        expect(page.locator("main")).to_contain_text("Decision: allow")
+        expect(page.locator("main")).to_contain_text("role-viewer " + XSS)
+        self.assertEqual(self.dialogs, [])
+
     def test_accessibility_of_every_screen(self):
         from axe_playwright_python.sync_playwright import Axe
         axe = Axe()
@@ -287,6 +309,13 @@ class BrowserTest(unittest.TestCase):
         for route in ["#/workflows", "#/editor", "#/workflows/wf-canonical", "#/audit", "#/tokens", "#/secrets", "#/policies"]:
             self.open(route)
             page.wait_for_timeout(300)
+            if route == "#/policies":
+                page.fill("#sim-pid", "u1")
+                page.fill("#sim-action", "workflow.read")
+                page.fill("#sim-rtype", "Workflow")
+                page.fill("#sim-rid", "x")
+                page.click("button:has-text('Explain')")
+                page.wait_for_selector("text=Decision: allow")
             if route == "#/workflows/wf-canonical":
                 page.click(".node[data-id=pick] .head")
                 found[route + " node selected"] = axe.run(page).response["violations"]

@@ -46,6 +46,7 @@ class State:
         self.workflows = {}
         self.runs = {}
         self.signed_in = True
+        self.policies = {}
         wid = "wf-canonical"
         definition = copy.deepcopy(CANONICAL)
         definition["nodes"][1]["name"] = "Fetch " + XSS
@@ -280,8 +281,29 @@ class Handler(BaseHTTPRequestHandler):
             if query.get("action"):
                 a["items"] = [e for e in a["items"] if e.get("action") == query["action"]]
             return self.send(200, a)
-        if parts == ["policies"]:
-            return self.send(200, {"items": [], "defaults": [{"file": "example.cedar", "text": "permit (principal, action, resource); // " + XSS}]})
+        if parts == ["policies"] and method == "GET":
+            return self.send(200, {"items": list(STATE.policies.values()),
+                                   "defaults": [{"file": "example.cedar", "text": "permit (principal, action, resource); // " + XSS}]})
+        if parts[:1] == ["policies"] and method in ("POST", "PUT"):
+            body = self.body()
+            pid = body.get("id") if method == "POST" else parts[1]
+            text = body.get("text", "")
+            if "permit" not in text and "forbid" not in text:
+                return self.problem(422, "Invalid input", "text: expected permit or forbid",
+                                    errors=[{"field": "text", "message": "expected permit or forbid", "line": 1, "column": 1}])
+            old = STATE.policies.get(pid)
+            STATE.policies[pid] = {"id": pid, "version": (old["version"] + 1) if old else 1, "text": text, "created_by": "User::\"u1\"",
+                                   "updated_at": "2026-11-27T13:02:41Z"}
+            return self.send(201 if method == "POST" else 200, STATE.policies[pid])
+        if parts[:1] == ["policies"] and method == "DELETE":
+            STATE.policies.pop(parts[1], None)
+            return self.send(204)
+        if parts == ["authorize"] and method == "POST":
+            body = self.body()
+            allowed = body.get("action", "").endswith(".read")
+            return self.send(200, {"decision": "allow" if allowed else "deny", "determining": ["role-viewer"] if allowed else [],
+                                   "errors": [], "policies": [{"id": "role-viewer " + XSS, "effect": "permit", "outcome": "satisfied" if allowed else "scope_mismatch"}],
+                                   "not_applicable": []})
         return self.problem(404, "Not found", "the requested resource was not found")
 
     def visible_events(self, rid):

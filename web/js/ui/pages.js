@@ -108,15 +108,101 @@ export async function secretsPage(main, { api }) {
 }
 
 export async function policiesPage(main, { api }) {
+  let body;
   try {
-    const body = await api.get(api.t('policies'));
-    const own = body.items ?? body.policies ?? [];
-    replace(main, h('div', { class: 'page' }, h('h1', {}, 'Policies'),
-      h('h2', {}, "The tenant's policies"),
-      own.length ? own.map((p) => h('section', {}, h('h3', {}, p.name ?? p.id ?? 'policy'), jsonBlock(p.text ?? p, `Policy ${p.name ?? ''}`))) : h('p', {}, 'None yet.'),
-      h('h2', {}, 'Built-in defaults'),
-      (body.defaults ?? []).map((d) => h('details', {}, h('summary', {}, d.file), h('pre', { class: 'json', tabindex: '0' }, d.text)))));
+    body = await api.get(api.t('policies'));
   } catch (error) {
     failure(main, 'policies', error);
+    return;
   }
+  const own = body.items ?? [];
+  const editor = (policy) => {
+    const areaID = `pol-${policy?.id ?? 'new'}`;
+    const errID = `${areaID}-err`;
+    const idID = `${areaID}-id`;
+    const area = h('textarea', { id: areaID, class: 'cedar', rows: 8, spellcheck: 'false', 'aria-describedby': errID });
+    area.value = policy?.text ?? '@id("my-policy")\npermit (principal, action, resource)\nwhen { false };';
+    const idInput = policy ? null : h('input', { id: idID, type: 'text', required: true });
+    const err = h('p', { id: errID, class: 'error', role: 'alert' });
+    const save = async (e) => {
+      e.preventDefault();
+      err.textContent = '';
+      area.removeAttribute('aria-invalid');
+      try {
+        if (policy) await api.put(api.t('policies', policy.id), { text: area.value });
+        else await api.post(api.t('policies'), { id: idInput.value.trim(), text: area.value });
+        setStatus('Policy saved.', 'ok');
+        policiesPage(main, { api });
+      } catch (error) {
+        const where = (error.problem?.errors ?? []).map((x) => (x.line ? `line ${x.line}, column ${x.column ?? '?'}: ${x.message}` : x.message)).join('; ');
+        err.textContent = where || problemSummary(error.problem, error.status);
+        area.setAttribute('aria-invalid', 'true');
+        const first = error.problem?.errors?.[0];
+        if (first?.line) {
+          // Put the caret where the problem is.
+          const lines = area.value.split('\n');
+          const offset = lines.slice(0, first.line - 1).reduce((n, l) => n + l.length + 1, 0) + Math.max(0, (first.column ?? 1) - 1);
+          area.focus();
+          area.setSelectionRange(offset, offset);
+        }
+      }
+    };
+    return h('form', { class: 'policy', onsubmit: save, 'aria-label': policy ? `Policy ${policy.id}` : 'New policy' },
+      policy ? h('h3', {}, `${policy.id} (version ${policy.version})`) : [h('label', { for: idID }, 'Policy id'), ' ', idInput],
+      h('div', {}, h('label', { for: areaID }, 'Cedar')), area, err,
+      h('button', { type: 'submit' }, policy ? 'Save a new version' : 'Add policy'),
+      policy ? [' ', h('button', { type: 'button', onclick: async () => {
+        if (!confirm(`Delete the policy "${policy.id}"?`)) return;
+        try {
+          await api.del(api.t('policies', policy.id));
+          policiesPage(main, { api });
+        } catch (error) {
+          err.textContent = problemSummary(error.problem, error.status);
+        }
+      } }, 'Delete')] : null);
+  };
+  replace(main, h('div', { class: 'page' }, h('h1', {}, 'Policies'),
+    h('h2', {}, "The tenant's policies"),
+    own.length ? own.map(editor) : h('p', {}, 'None yet.'),
+    h('details', {}, h('summary', {}, 'Add a policy'), editor(null)),
+    simulator(api),
+    h('h2', {}, 'Built-in defaults'),
+    (body.defaults ?? []).map((d) => h('details', {}, h('summary', {}, d.file), h('pre', { class: 'json', tabindex: '0' }, d.text)))));
+}
+
+/** POST .../authorize: would this principal be allowed this action on this resource, and why. */
+function simulator(api) {
+  const field = (id, label, input) => h('label', { for: id }, label, input);
+  const pType = h('select', { id: 'sim-ptype' }, h('option', { value: 'User' }, 'User'), h('option', { value: 'ApiToken' }, 'ApiToken'));
+  const pID = h('input', { id: 'sim-pid', type: 'text', required: true });
+  const action = h('input', { id: 'sim-action', type: 'text', required: true, placeholder: 'workflow.update' });
+  const rType = h('input', { id: 'sim-rtype', type: 'text', required: true, placeholder: 'Workflow' });
+  const rID = h('input', { id: 'sim-rid', type: 'text', required: true });
+  const ctx = h('textarea', { id: 'sim-context', rows: 2, spellcheck: 'false' });
+  ctx.value = '{}';
+  const out = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'filters', onsubmit: async (e) => {
+    e.preventDefault();
+    let context;
+    try {
+      context = JSON.parse(ctx.value || '{}');
+    } catch (error) {
+      replace(out, h('p', { role: 'alert' }, `Context is not valid JSON: ${error.message}`));
+      return;
+    }
+    try {
+      const r = await api.post(api.t('authorize'), { principal: { type: pType.value, id: pID.value.trim() }, action: action.value.trim(), resource: { type: rType.value.trim(), id: rID.value.trim() }, context });
+      replace(out,
+        h('p', { class: r.decision === 'allow' ? 'st-succeeded' : 'st-failed' }, `Decision: ${r.decision}`),
+        h('p', {}, `Determining policies: ${(r.determining ?? []).join(', ') || 'none (default deny)'}`),
+        (r.errors ?? []).length ? h('p', { class: 'st-failed' }, `Errors: ${r.errors.join('; ')}`) : null,
+        table('Policy evaluation', ['Policy', 'Effect', 'Outcome'], (r.policies ?? []).map((x) => h('tr', {}, h('td', {}, x.id), h('td', {}, x.effect), h('td', {}, x.outcome)))));
+    } catch (error) {
+      replace(out, h('p', { role: 'alert' }, problemSummary(error.problem, error.status)));
+    }
+  } },
+  field('sim-ptype', 'Principal type', pType), field('sim-pid', 'Principal id', pID), field('sim-action', 'Action', action),
+  field('sim-rtype', 'Resource type', rType), field('sim-rid', 'Resource id', rID), field('sim-context', 'Context (JSON)', ctx),
+  h('button', { type: 'submit' }, 'Explain'));
+  return h('section', { 'aria-labelledby': 'sim-title' }, h('h2', { id: 'sim-title' }, 'Simulate a request'), form, out);
 }
