@@ -279,6 +279,31 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(page.eval_on_selector_all("img[src='x']", "els => els.length"), 0)
         self.assertEqual(self.dialogs, [])
 
+    def test_versions_export_and_import(self):
+        page = self.page
+        self.open("#/workflows/wf-canonical")
+        page.click(".node[data-id=pick] .head")
+        self.set_field("Name", "Pick the items")
+        self.save_and_expect_version()
+        page.click("button:has-text('Versions')")
+        page.locator("dialog tbody tr").last.locator("button:has-text('Compare with editor')").click()  # version 1
+        expect(page.locator("dialog .diff")).to_contain_text("changed pick: name")
+        page.keyboard.press("Escape")
+        for fmt in ("json", "yaml"):
+            with page.expect_download() as info:
+                page.click("button:has-text('Export %s')" % fmt.upper())
+            path = info.value.path()
+            text = open(path).read()
+            self.assertIn("Pick the items", text)
+            if fmt == "json":
+                exported = path
+        self.open("#/editor")
+        page.set_input_files(".toolbar input[type=file]", exported)
+        expect(page.locator("#status")).to_contain_text("Imported")
+        self.assertEqual(len(self.node_ids()), 6)
+        self.assertEqual(self.edge_count(), 5)
+        self.assertEqual(page.input_value("input[aria-label='Workflow name']"), "Canonical " + XSS)
+
     def test_policy_editor_and_simulator(self):
         page = self.page
         self.open("#/policies")

@@ -15,6 +15,7 @@ import { connectionTargets } from '../model/ports.js';
 import { connectAnnouncement } from '../model/a11y.js';
 import { diffDefinitions, describeDiff } from '../model/diff.js';
 import { fromDefinition } from '../model/serialize.js';
+import { toYAML } from '../model/yaml.js';
 
 export async function editorPage(main, { api, catalog }, { workflowID = null, runID = null } = {}) {
   const editor = new Editor(catalog);
@@ -79,7 +80,8 @@ export async function editorPage(main, { api, catalog }, { workflowID = null, ru
     h('button', { type: 'button', onclick: () => runsList() }, 'Runs'),
     h('span', { class: 'sep' }),
     h('button', { type: 'button', onclick: () => versions() }, 'Versions'),
-    h('button', { type: 'button', onclick: () => exportJSON() }, 'Export'),
+    h('button', { type: 'button', onclick: () => exportAs('json') }, 'Export JSON'),
+    h('button', { type: 'button', onclick: () => exportAs('yaml') }, 'Export YAML'),
     h('button', { type: 'button', onclick: () => fileInput.click() }, 'Import'), fileInput,
     h('button', { type: 'button', 'aria-label': 'Keyboard shortcuts', onclick: () => showShortcuts() }, '?'));
 
@@ -259,15 +261,17 @@ export async function editorPage(main, { api, catalog }, { workflowID = null, ru
     }
   }
 
-  function exportJSON() {
-    const body = JSON.stringify({ name: wf.name, description: wf.description, definition: editor.toDefinition() }, null, 2);
-    const url = URL.createObjectURL(new Blob([body], { type: 'application/json' }));
-    const a = h('a', { href: url, download: `${(wf.name || 'workflow').replace(/[^\w.-]+/g, '_')}.json` });
+  /** Downloads {name, description, definition} as JSON or YAML (both import again). */
+  function exportAs(format) {
+    const doc = { name: wf.name, description: wf.description, definition: editor.toDefinition() };
+    const body = format === 'yaml' ? toYAML(doc) : JSON.stringify(doc, null, 2);
+    const url = URL.createObjectURL(new Blob([body], { type: format === 'yaml' ? 'application/yaml' : 'application/json' }));
+    const a = h('a', { href: url, download: `${(wf.name || 'workflow').replace(/[^\w.-]+/g, '_')}.${format}` });
     document.body.append(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
-    setStatus('Exported the workflow as JSON.');
+    setStatus(`Exported the workflow as ${format.toUpperCase()}.`);
   }
 
   async function importFile(file) {
