@@ -331,7 +331,8 @@ class BrowserTest(unittest.TestCase):
         axe = Axe()
         page = self.page
         found = {}
-        for route in ["#/workflows", "#/editor", "#/workflows/wf-canonical", "#/audit", "#/tokens", "#/secrets", "#/policies"]:
+        for route in ["#/workflows", "#/editor", "#/workflows/wf-canonical", "#/audit", "#/tokens", "#/secrets", "#/policies",
+                      "#/dead-letters", "#/quotas", "#/scim-tokens"]:
             self.open(route)
             page.wait_for_timeout(300)
             if route == "#/policies":

@@ -270,6 +270,14 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, self.events_json(parts[1], int(query.get("after_seq", 0))))
         if parts[:1] == ["dead-letters"] and method == "POST":
             return self.send(200, {"status": "redriven"})
+        if parts == ["dead-letters"]:
+            return self.send(200, {"items": [{"id": "dl1", "run_id": rid, "workflow_id": STATE.runs[rid]["workflow"], "node_id": "sink",
+                                              "item_index": None, "error": "HTTP 501 " + XSS, "attempts": 3, "status": "open",
+                                              "created_at": "2026-11-27T13:02:45Z", "redriven_at": None} for rid in STATE.runs], "next": None})
+        if parts == ["quotas"]:
+            return self.send(200, {"requests_per_second": 50, "principal_requests_per_second": 10, "concurrent_runs": 4, "queued_runs": 1000})
+        if parts == ["scim-tokens"] and method == "GET":
+            return self.send(200, {"items": [{"id": "s1", "name": "okta " + XSS, "created_at": "2026-11-27T13:02:41Z", "expires_at": None, "revoked_at": None}], "next": None})
         if parts == ["secrets"]:
             return self.send(200, fixture("secrets.json"))
         if parts == ["tokens"]:

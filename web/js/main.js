@@ -4,7 +4,7 @@ import { api } from './ui/api.js';
 import { initAnnouncer, setStatus } from './ui/announce.js';
 import { Catalog } from './model/catalog.js';
 import { editorPage } from './ui/editor-page.js';
-import { workflowsPage, auditPage, tokensPage, secretsPage, policiesPage } from './ui/pages.js';
+import { workflowsPage, auditPage, tokensPage, secretsPage, policiesPage, deadLettersPage, quotasPage, scimTokensPage } from './ui/pages.js';
 import { showShortcuts } from './ui/shortcuts.js';
 import { problemSummary } from './model/problems.js';
 
@@ -112,6 +112,15 @@ async function route() {
         break;
       case 'policies':
         await policiesPage(main, ctx);
+        break;
+      case 'dead-letters':
+        await deadLettersPage(main, ctx);
+        break;
+      case 'quotas':
+        await quotasPage(main, ctx);
+        break;
+      case 'scim-tokens':
+        await scimTokensPage(main, ctx);
         break;
       default:
         await workflowsPage(main, ctx);

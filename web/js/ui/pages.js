@@ -206,3 +206,60 @@ function simulator(api) {
   h('button', { type: 'submit' }, 'Explain'));
   return h('section', { 'aria-labelledby': 'sim-title' }, h('h2', { id: 'sim-title' }, 'Simulate a request'), form, out);
 }
+
+export async function deadLettersPage(main, { api }) {
+  try {
+    const items = await api.all(api.t('dead-letters'), { query: { status: 'open' } });
+    replace(main, h('div', { class: 'page' }, h('h1', {}, 'Dead letters'),
+      h('p', {}, 'Steps and items that exhausted their retries, newest first. Re-driving runs the step (and what follows) again in the same run.'),
+      table('Open dead letters', ['When', 'Run', 'Node', 'Item', 'Attempts', 'Error', 'Actions'], items.map((d) => h('tr', {},
+        h('td', {}, formatTime(d.created_at)), h('td', {}, h('a', { href: `#/runs/${encodeURIComponent(d.run_id)}` }, d.run_id)),
+        h('td', {}, d.node_id), h('td', {}, d.item_index === null || d.item_index === undefined ? '' : String(d.item_index)),
+        h('td', {}, String(d.attempts)), h('td', {}, d.error),
+        h('td', {}, h('button', { type: 'button', 'aria-label': `Re-drive ${d.node_id} of run ${d.run_id}`, onclick: async (e) => {
+          e.target.disabled = true;
+          try {
+            await api.post(api.t('dead-letters', d.id, 'redrive'), {});
+            setStatus('Re-driven.', 'ok');
+            deadLettersPage(main, { api });
+          } catch (error) {
+            setStatus(`Could not re-drive: ${problemSummary(error.problem, error.status)}`, 'error');
+            e.target.disabled = false;
+          }
+        } }, 'Re-drive')))))));
+  } catch (error) {
+    failure(main, 'dead letters', error);
+  }
+}
+
+export async function quotasPage(main, { api }) {
+  try {
+    const q = await api.get(api.t('quotas'));
+    replace(main, h('div', { class: 'page' }, h('h1', {}, 'Quotas'),
+      h('p', {}, 'Set by platform administrators.'),
+      table('Quotas', ['Quota', 'Limit'], Object.entries(q ?? {}).map(([k, v]) => h('tr', {}, h('td', {}, k), h('td', {}, typeof v === 'object' ? JSON.stringify(v) : String(v)))))));
+  } catch (error) {
+    failure(main, 'quotas', error);
+  }
+}
+
+export async function scimTokensPage(main, { api }) {
+  try {
+    const items = await api.all(api.t('scim-tokens'));
+    replace(main, h('div', { class: 'page' }, h('h1', {}, 'SCIM tokens'),
+      h('p', {}, 'Tokens your identity provider uses to provision users and groups; values are shown once, at creation.'),
+      table('SCIM tokens', ['Name', 'Created', 'Expires', 'Revoked', 'Actions'], items.map((t) => h('tr', {},
+        h('td', {}, t.name), h('td', {}, formatTime(t.created_at)), h('td', {}, formatTime(t.expires_at) || 'never'), h('td', {}, formatTime(t.revoked_at)),
+        h('td', {}, t.revoked_at ? '' : h('button', { type: 'button', 'aria-label': `Revoke SCIM token ${t.name}`, onclick: async () => {
+          if (!confirm(`Revoke the SCIM token "${t.name}"?`)) return;
+          try {
+            await api.del(api.t('scim-tokens', t.id));
+            scimTokensPage(main, { api });
+          } catch (error) {
+            setStatus(`Could not revoke: ${problemSummary(error.problem, error.status)}`, 'error');
+          }
+        } }, 'Revoke')))))));
+  } catch (error) {
+    failure(main, 'SCIM tokens', error);
+  }
+}
