@@ -85,7 +85,8 @@ export async function editorPage(main, { api, catalog }, { workflowID = null, ru
     h('button', { type: 'button', onclick: () => fileInput.click() }, 'Import'), fileInput,
     h('button', { type: 'button', 'aria-label': 'Keyboard shortcuts', onclick: () => showShortcuts() }, '?'));
 
-  replace(main, h('div', { class: 'editor' }, h('h1', { class: 'visually-hidden' }, 'Workflow editor'), toolbar, palette, canvas.el, pane.el, runs.el));
+  const root = h('div', { class: 'editor' }, h('h1', { class: 'visually-hidden' }, 'Workflow editor'), toolbar, palette, canvas.el, pane.el, runs.el);
+  replace(main, root);
 
   function updateDirty() {
     dirtyEl.textContent = editor.dirty ? 'unsaved changes' : wf.version ? `version ${wf.version}` : '';
@@ -407,8 +408,8 @@ export async function editorPage(main, { api, catalog }, { workflowID = null, ru
     }
   }
 
-  // Ctrl+S anywhere in the editor.
-  main.addEventListener('keydown', (e) => {
+  // Ctrl+S anywhere in the editor (on its own root, which goes away with it).
+  root.addEventListener('keydown', (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
       e.preventDefault();
       save();

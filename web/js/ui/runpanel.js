@@ -61,7 +61,8 @@ export class RunPanel {
     let state = foldEvents([]);
     const path = tenantRunPath;
     const poll = async () => {
-      if (token !== this.token) return;
+      // Stops when another run is shown or the editor has been left.
+      if (token !== this.token || !this.el.isConnected) return;
       try {
         let page;
         do {
