@@ -279,6 +279,28 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(page.eval_on_selector_all("img[src='x']", "els => els.length"), 0)
         self.assertEqual(self.dialogs, [])
 
+    def test_marquee_copy_paste_and_delete(self):
+        page = self.page
+        self.open("#/workflows/wf-canonical")
+        a = page.locator(".node[data-id=pick]").bounding_box()
+        b = page.locator(".node[data-id=agg]").bounding_box()
+        page.keyboard.down("Shift")
+        page.mouse.move(a["x"] - 10, a["y"] - 30)
+        page.mouse.down()
+        page.mouse.move(b["x"] + 20, b["y"] + 20, steps=5)
+        page.mouse.up()
+        page.keyboard.up("Shift")
+        self.assertEqual(sorted(page.eval_on_selector_all(".node.selected", "els => els.map(e => e.dataset.id)")), ["agg", "pick"])
+        page.keyboard.press("Control+c")
+        page.keyboard.press("Control+v")
+        self.assertEqual(len(self.node_ids()), 8)
+        self.assertEqual(self.edge_count(), 6, "the edge between the two copies is pasted too")
+        expect(page.locator("#live")).to_contain_text("pasted 2 nodes")
+        page.keyboard.press("Delete")
+        self.assertEqual(len(self.node_ids()), 6)
+        page.keyboard.press("Control+z")
+        self.assertEqual(len(self.node_ids()), 8)
+
     def test_versions_export_and_import(self):
         page = self.page
         self.open("#/workflows/wf-canonical")

@@ -46,7 +46,8 @@ async function boot() {
   }
   api.csrf = session.csrf_token;
   api.tenant = session.tenant;
-  api.onUnauthorized = () => signIn('Your session has ended; sign in again.');
+  // A session that ends mid-edit must not throw the editor away: say so and keep the page.
+  api.onUnauthorized = () => setStatus('Your session has ended. Sign in again in another tab (your changes here are kept), then retry.', 'error');
   const catalog = new Catalog(await api.get('/api/v1/node-types'));
   ctx = { api, catalog, session };
   nav.hidden = false;
