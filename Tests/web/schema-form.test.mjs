@@ -17,6 +17,8 @@ test('fields get widgets from their schema; required ones come first', () => {
   assert.equal(field('http.request', 'headers').kind, 'json');
   assert.equal(field('timeseries.aggregate', 'group_by').kind, 'list');
   assert.equal(field('timeseries.aggregate', 'bucket_seconds').label, 'Bucket seconds');
+  assert.equal(field('timeseries.aggregate', 'labels_field').kind, 'text', '["string", "null"] is a text field');
+  assert.equal(formFields({ properties: { x: { type: ['string', 'integer'] } } }, 't')[0].kind, 'json');
 });
 
 test('jq and SQL programs are code fields with their mode; webhook secrets are chosen by name', () => {

@@ -28,7 +28,9 @@ export function formFields(schema, typeName) {
     .map((key) => {
       const prop = props[key] ?? {};
       const field = { key, label: humanize(key), required: required.has(key), description: prop.description ?? '', schema: prop };
-      const type = Array.isArray(prop.type) ? null : prop.type;
+      // ["string", "null"] and the like: the widget of the one non-null type (empty means unset).
+      const nonNull = Array.isArray(prop.type) ? prop.type.filter((t) => t !== 'null') : null;
+      const type = nonNull ? (nonNull.length === 1 ? nonNull[0] : null) : prop.type;
       if (CODE_FIELDS[`${typeName}.${key}`]) return { ...field, kind: 'code', mode: CODE_FIELDS[`${typeName}.${key}`] };
       if (Array.isArray(prop.enum)) return { ...field, kind: 'select', options: prop.enum.map(String) };
       if (type === 'string' && isSecretNameField(key, prop)) return { ...field, kind: 'secret' };
