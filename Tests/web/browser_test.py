@@ -301,6 +301,29 @@ class BrowserTest(unittest.TestCase):
         page.keyboard.press("Control+z")
         self.assertEqual(len(self.node_ids()), 8)
 
+    def test_tokens_and_secrets_are_written_never_shown(self):
+        page = self.page
+        self.open("#/tokens")
+        page.fill("#tok-name", "deploy")
+        page.select_option("#tok-role", "operator")
+        page.click("button:has-text('Create token')")
+        expect(page.locator("#tok-value")).to_have_value("fgt_" + "0" * 43)
+        page.click("button:has-text('Done (forget it)')")
+        expect(page.locator("#tok-value")).to_have_count(0)
+        self.open("#/secrets")
+        page.fill("#sec-name", "prom_password")
+        page.fill("#sec-value", "hunter2-very-secret")
+        page.click("button:has-text('Add secret')")
+        expect(page.locator("#status")).to_contain_text('Secret "prom_password" stored.')
+        page.fill("[aria-label='New value for prom_token']", "rotated-secret-value")
+        page.click("button[aria-label='Rotate prom_token']")
+        expect(page.locator("#status")).to_contain_text("rotated")
+        html = page.content()
+        for secret in ("hunter2-very-secret", "rotated-secret-value"):
+            self.assertNotIn(secret, html)
+            self.assertNotIn(secret, page.evaluate("() => JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage}) + document.cookie"))
+        self.assertEqual(page.eval_on_selector_all("input[type=password]", "els => els.map(e => e.value).join('')"), "")
+
     def test_versions_export_and_import(self):
         page = self.page
         self.open("#/workflows/wf-canonical")

@@ -47,6 +47,7 @@ class State:
         self.runs = {}
         self.signed_in = True
         self.policies = {}
+        self.secret_writes = []
         wid = "wf-canonical"
         definition = copy.deepcopy(CANONICAL)
         definition["nodes"][1]["name"] = "Fetch " + XSS
@@ -278,8 +279,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, {"requests_per_second": 50, "principal_requests_per_second": 10, "concurrent_runs": 4, "queued_runs": 1000})
         if parts == ["scim-tokens"] and method == "GET":
             return self.send(200, {"items": [{"id": "s1", "name": "okta " + XSS, "created_at": "2026-11-27T13:02:41Z", "expires_at": None, "revoked_at": None}], "next": None})
+        if parts == ["secrets"] and method == "POST":
+            body = self.body()
+            STATE.secret_writes.append(body)
+            return self.send(201, {"id": str(uuid.uuid4()), "name": body.get("name"), "version": 1, "kind": "value"})
+        if parts[:1] == ["secrets"] and parts[2:] == ["rotate"] and method == "POST":
+            STATE.secret_writes.append(self.body())
+            return self.send(200, {"id": parts[1], "version": 2})
         if parts == ["secrets"]:
             return self.send(200, fixture("secrets.json"))
+        if parts == ["tokens"] and method == "POST":
+            body = self.body()
+            return self.send(201, {"id": str(uuid.uuid4()), "name": body.get("name"), "role": body.get("role"), "token": "fgt_" + "0" * 43})
         if parts == ["tokens"]:
             return self.send(200, fixture("tokens.json"))
         if parts == ["audit"]:

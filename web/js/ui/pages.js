@@ -73,7 +73,8 @@ export async function tokensPage(main, { api }) {
   try {
     const items = await api.all(api.t('tokens'));
     replace(main, h('div', { class: 'page' }, h('h1', {}, 'API tokens'),
-      h('p', {}, 'Token values are shown once, when created with the API; this list holds metadata only.'),
+      h('p', {}, 'A token value is shown once, right after it is created; this list holds metadata only.'),
+      createTokenForm(main, api),
       table('API tokens', ['Name', 'Role', 'Created', 'Expires', 'Revoked', 'Actions'], items.map((t) => h('tr', {},
         h('td', {}, t.name), h('td', {}, t.role), h('td', {}, formatTime(t.created_at)), h('td', {}, formatTime(t.expires_at) || 'never'),
         h('td', {}, formatTime(t.revoked_at)),
@@ -98,10 +99,12 @@ export async function secretsPage(main, { api }) {
   try {
     const items = await api.all(api.t('secrets'));
     replace(main, h('div', { class: 'page' }, h('h1', {}, 'Secrets'),
-      h('p', {}, 'Names and versions only: secret values are never returned by the server. Use one in a node as {{ secrets.name }}.'),
-      table('Secrets', ['Name', 'Kind', 'Version', 'Last rotated', 'Rotation interval', 'Limited to workflows'], items.map((s) => h('tr', {},
+      h('p', {}, 'Names and versions only: secret values are written here but never shown or returned. Use one in a node as {{ secrets.name }}.'),
+      createSecretForm(main, api),
+      table('Secrets', ['Name', 'Kind', 'Version', 'Last rotated', 'Rotation interval', 'Limited to workflows', 'Rotate'], items.map((s) => h('tr', {},
         h('td', {}, s.name), h('td', {}, s.kind ?? ''), h('td', {}, String(s.version ?? '')), h('td', {}, formatTime(s.last_rotated_at)),
-        h('td', {}, s.rotation_interval_seconds ? `${s.rotation_interval_seconds} s` : ''), h('td', {}, (s.workflow_ids ?? []).join(', ') || 'all'))))));
+        h('td', {}, s.rotation_interval_seconds ? `${s.rotation_interval_seconds} s` : ''), h('td', {}, (s.workflow_ids ?? []).join(', ') || 'all'),
+        h('td', {}, rotateSecretForm(main, api, s)))))));
   } catch (error) {
     failure(main, 'secrets', error);
   }
@@ -262,4 +265,69 @@ export async function scimTokensPage(main, { api }) {
   } catch (error) {
     failure(main, 'SCIM tokens', error);
   }
+}
+
+const ROLES = ['viewer', 'operator', 'editor', 'auditor', 'admin', 'owner'];
+
+function createTokenForm(main, api) {
+  const name = h('input', { id: 'tok-name', type: 'text', required: true });
+  const role = h('select', { id: 'tok-role' }, ROLES.map((r) => h('option', { value: r }, r)));
+  const out = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'filters', 'aria-label': 'Create a token', onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      const created = await api.post(api.t('tokens'), { name: name.value.trim(), role: role.value });
+      const value = h('input', { id: 'tok-value', type: 'text', readonly: true, size: '60', 'aria-describedby': 'tok-once' });
+      value.value = created.token ?? '';
+      replace(out, h('p', { id: 'tok-once' }, `Token "${created.name}" (${created.role}). Copy it now: it is not shown again and not kept by this page.`),
+        h('label', { for: 'tok-value' }, 'Token'), ' ', value, ' ',
+        h('button', { type: 'button', onclick: async () => {
+          await navigator.clipboard?.writeText(value.value).catch(() => {});
+          setStatus('Copied.', 'ok');
+        } }, 'Copy'), ' ',
+        h('button', { type: 'button', onclick: () => tokensPage(main, { api }) }, 'Done (forget it)'));
+      value.select();
+    } catch (error) {
+      replace(out, h('p', { role: 'alert' }, problemSummary(error.problem, error.status)));
+    }
+  } }, h('label', { for: 'tok-name' }, 'Name', name), h('label', { for: 'tok-role' }, 'Role', role), h('button', { type: 'submit' }, 'Create token'));
+  return h('section', {}, h('h2', {}, 'Create a token'), form, out);
+}
+
+function createSecretForm(main, api) {
+  const name = h('input', { id: 'sec-name', type: 'text', required: true, autocomplete: 'off' });
+  const value = h('input', { id: 'sec-value', type: 'password', autocomplete: 'new-password' });
+  const generate = h('input', { id: 'sec-generate', type: 'checkbox' });
+  const out = h('p', { role: 'status' });
+  const form = h('form', { class: 'filters', 'aria-label': 'Add a secret', onsubmit: async (e) => {
+    e.preventDefault();
+    const body = generate.checked ? { name: name.value.trim(), generate: true } : { name: name.value.trim(), value: value.value };
+    value.value = '';
+    try {
+      await api.post(api.t('secrets'), body);
+      setStatus(`Secret "${body.name}" stored.`, 'ok');
+      secretsPage(main, { api });
+    } catch (error) {
+      out.textContent = problemSummary(error.problem, error.status);
+    }
+  } }, h('label', { for: 'sec-name' }, 'Name', name), h('label', { for: 'sec-value' }, 'Value (never shown again)', value),
+  h('label', { for: 'sec-generate' }, 'Generate a random value', generate), h('button', { type: 'submit' }, 'Add secret'));
+  return h('section', {}, h('h2', {}, 'Add a secret'), form, out);
+}
+
+function rotateSecretForm(main, api, secret) {
+  const id = `rot-${secret.id}`;
+  const value = secret.generated ? null : h('input', { id, type: 'password', autocomplete: 'new-password', 'aria-label': `New value for ${secret.name}` });
+  return h('form', { onsubmit: async (e) => {
+    e.preventDefault();
+    const body = value ? { value: value.value } : {};
+    if (value) value.value = '';
+    try {
+      await api.post(api.t('secrets', secret.id, 'rotate'), body);
+      setStatus(`Secret "${secret.name}" rotated.`, 'ok');
+      secretsPage(main, { api });
+    } catch (error) {
+      setStatus(`Could not rotate: ${problemSummary(error.problem, error.status)}`, 'error');
+    }
+  } }, value, ' ', h('button', { type: 'submit', 'aria-label': `Rotate ${secret.name}` }, secret.generated ? 'Generate new value' : 'Rotate'));
 }
