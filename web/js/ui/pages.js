@@ -3,6 +3,22 @@
 import { h, replace, formatTime, jsonBlock } from './dom.js';
 import { setStatus } from './announce.js';
 import { problemSummary } from '../model/problems.js';
+import { defineCedarMode } from './cedar-mode.js';
+
+/** Puts a Cedar CodeMirror over a textarea already in the page (the textarea stays the value's home). */
+function cedarEditor(area, labelID, describedBy) {
+  const CodeMirror = window.CodeMirror;
+  if (!CodeMirror || !area.isConnected) return null;
+  defineCedarMode(CodeMirror);
+  const cm = CodeMirror.fromTextArea(area, { mode: 'cedar', lineNumbers: true, matchBrackets: true, viewportMargin: Infinity, extraKeys: { Tab: false, 'Shift-Tab': false } });
+  cm.getInputField().setAttribute('aria-labelledby', labelID);
+  cm.getInputField().setAttribute('aria-describedby', describedBy);
+  cm.getInputField().setAttribute('aria-multiline', 'true');
+  cm.on('change', () => cm.save());
+  // An editor made inside a closed <details> measures nothing until it is shown.
+  area.closest('details')?.addEventListener('toggle', () => cm.refresh());
+  return cm;
+}
 
 function failure(main, what, error) {
   const message = error.status === 403 ? `You are not allowed to see ${what}.` : `Could not load ${what}: ${problemSummary(error.problem, error.status)}`;
@@ -124,11 +140,18 @@ export async function policiesPage(main, { api }) {
     const errID = `${areaID}-err`;
     const idID = `${areaID}-id`;
     const area = h('textarea', { id: areaID, class: 'cedar', rows: 8, spellcheck: 'false', 'aria-describedby': errID });
+    const labelID = `${areaID}-label`;
+    let cm = null;
+    queueMicrotask(() => {
+      cm = cedarEditor(area, labelID, errID);
+    });
     area.value = policy?.text ?? '@id("my-policy")\npermit (principal, action, resource)\nwhen { false };';
     const idInput = policy ? null : h('input', { id: idID, type: 'text', required: true });
     const err = h('p', { id: errID, class: 'error', role: 'alert' });
     const save = async (e) => {
       e.preventDefault();
+      cm?.save();
+      cm?.getWrapperElement().removeAttribute('aria-invalid');
       err.textContent = '';
       area.removeAttribute('aria-invalid');
       try {
@@ -141,18 +164,24 @@ export async function policiesPage(main, { api }) {
         err.textContent = where || problemSummary(error.problem, error.status);
         area.setAttribute('aria-invalid', 'true');
         const first = error.problem?.errors?.[0];
+        cm?.getWrapperElement().setAttribute('aria-invalid', 'true');
         if (first?.line) {
           // Put the caret where the problem is.
-          const lines = area.value.split('\n');
-          const offset = lines.slice(0, first.line - 1).reduce((n, l) => n + l.length + 1, 0) + Math.max(0, (first.column ?? 1) - 1);
-          area.focus();
-          area.setSelectionRange(offset, offset);
+          if (cm) {
+            cm.focus();
+            cm.setCursor({ line: first.line - 1, ch: Math.max(0, (first.column ?? 1) - 1) });
+          } else {
+            const lines = area.value.split('\n');
+            const offset = lines.slice(0, first.line - 1).reduce((n, l) => n + l.length + 1, 0) + Math.max(0, (first.column ?? 1) - 1);
+            area.focus();
+            area.setSelectionRange(offset, offset);
+          }
         }
       }
     };
     return h('form', { class: 'policy', onsubmit: save, 'aria-label': policy ? `Policy ${policy.id}` : 'New policy' },
       policy ? h('h3', {}, `${policy.id} (version ${policy.version})`) : [h('label', { for: idID }, 'Policy id'), ' ', idInput],
-      h('div', {}, h('label', { for: areaID }, 'Cedar')), area, err,
+      h('div', {}, h('label', { for: areaID, id: labelID }, 'Cedar')), area, err,
       h('button', { type: 'submit' }, policy ? 'Save a new version' : 'Add policy'),
       policy ? [' ', h('button', { type: 'button', onclick: async () => {
         if (!confirm(`Delete the policy "${policy.id}"?`)) return;
