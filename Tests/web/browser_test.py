@@ -215,6 +215,8 @@ class BrowserTest(unittest.TestCase):
         expect(url).to_be_focused()
         kb.type("http://127.0.0.1:1/metrics.json")
         kb.press("Tab")
+        kb.press("Escape")  # back to the node on the canvas
+        expect(page.locator(".node[data-id='%s']" % ids["fetch"])).to_be_focused()
         page.focus(".node[data-id='%s']" % ids["sink"])
         kb.press("Enter")
         kb.type("http://127.0.0.1:1/write")

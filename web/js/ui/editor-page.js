@@ -35,6 +35,7 @@ export async function editorPage(main, { api, catalog }, { workflowID = null, ru
       editor.deleteSelection();
       canvas.el.focus();
     },
+    onLeave: (id) => canvas.focusNode(id),
   });
   canvas = new CanvasView(editor, {
     openNode: (id) => {

@@ -20,13 +20,19 @@ let uid = 0;
 const nextID = (p) => `${p}-${++uid}`;
 
 export class PropertyPane {
-  constructor(editor, { secretNames, onConnect, onTestNode, onDelete }) {
+  constructor(editor, { secretNames, onConnect, onTestNode, onDelete, onLeave }) {
     this.editor = editor;
     this.secretNames = secretNames;
-    this.hooks = { onConnect, onTestNode, onDelete };
+    this.hooks = { onConnect, onTestNode, onDelete, onLeave };
     this.problems = new Map();
     this.general = [];
     this.el = h('aside', { class: 'props', 'aria-label': 'Properties' });
+    // Escape goes back to the node on the canvas (inside a code editor, the first Escape leaves it).
+    this.el.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || e.defaultPrevented || e.target.closest?.('.CodeMirror')) return;
+      const id = this.selectedID();
+      if (id) this.hooks.onLeave?.(id);
+    });
     this.shownID = undefined;
     this.codeMirrors = [];
     editor.on((c) => {

@@ -4,7 +4,7 @@ import { h, modal } from './dom.js';
 export const SHORTCUTS = [
   ['Tab / Shift+Tab', 'move between nodes (focus selects)'],
   ['Arrow keys', 'move the selected nodes one grid step (Shift: five)'],
-  ['Enter', 'edit the focused node in the property pane'],
+  ['Enter', 'edit the focused node in the property pane (Escape returns to the node)'],
   ['N or /', 'quick-add a node at the pointer or the view centre'],
   ['Enter (palette)', 'add the focused node type'],
   ['C', 'connect the selected node: choose an output and a target input'],
