@@ -403,6 +403,12 @@ export class CanvasView {
 
   track(e, onMove, onUp) {
     const id = e.pointerId;
+    // Captured pointers are not hit-tested on every move, which is most of a frame at 500 nodes.
+    try {
+      this.el.setPointerCapture(id);
+    } catch {
+      // a synthetic event without an active pointer
+    }
     const move = (ev) => {
       if (ev.pointerId === id) onMove(ev);
     };
