@@ -187,3 +187,14 @@ test('change events tell the UI what happened and track unsaved changes', () => 
   assert.equal(ed.dirty, false, 'selection is not a change to save');
   assert.deepEqual(kinds, ['graph', 'selection', 'selection']);
 });
+
+test('announcements name what moved and what was connected', async () => {
+  const { moveAnnouncement, connectAnnouncement } = await import('../../web/js/model/a11y.js');
+  const { ed, ids } = canonical();
+  ed.select([ids.pick]);
+  ed.nudgeSelection(20, 0);
+  const p = ed.graph.nodes.get(ids.pick).position;
+  assert.equal(moveAnnouncement(ed, [ids.pick]), `moved jq to ${p.x}, ${p.y}`);
+  assert.equal(moveAnnouncement(ed, [ids.pick, ids.agg]), 'moved 2 nodes');
+  assert.equal(connectAnnouncement(ed, { node: ids.pick, port: 'out' }, { node: ids.agg, port: 'in' }), 'connected jq out to Aggregate time series in');
+});
