@@ -55,7 +55,7 @@ export async function auditPage(main, { api }, query = {}) {
     return h('label', { for: id }, label, input);
   };
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the audit log' },
-    field('action', 'Action (e.g. workflow.update)'), field('principal', 'Principal'), field('outcome', 'Outcome', ['', 'success', 'failure', 'denied']),
+    field('action', 'Action (e.g. workflow.update)'), field('principal', 'Principal'), field('outcome', 'Outcome', ['', 'success', 'denied', 'not_found', 'throttled', 'rejected', 'error']),
     h('button', { type: 'submit' }, 'Filter'));
   const results = h('div', {});
   replace(main, h('div', { class: 'page' }, h('h1', {}, 'Audit log'), form, results));
