@@ -122,11 +122,13 @@ export class RunPanel {
       const r = results[id];
       const node = this.editor.graph.nodes.get(id);
       const errors = state?.nodes?.[id]?.errors ?? [];
+      const items = state?.nodes?.[id]?.items;
       const chart = chartSVG(r.output) ?? chartSVG(r.outputs?.out);
       blocks.push(h('details', { open: chart || r.status === 'failed' ? true : null },
         h('summary', {}, node?.name || id, h('span', { class: `st st-${r.status}` }, `${r.status}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ''}`)),
         chart ? h('img', { class: 'chart', src: svgDataURL(chart), alt: `Chart output of ${node?.name || id}` }) : null,
         r.error ? h('p', { class: 'st-failed' }, `Error: ${r.error}`) : null,
+        items && items.succeeded + items.failed > 0 ? h('p', {}, `Items: ${items.succeeded} succeeded, ${items.failed} failed`) : null,
         errors.length ? h('ol', { 'aria-label': 'Attempts' }, errors.map((e) => h('li', {}, `attempt ${e.attempt ?? '?'}: ${e.message}${e.willRetry ? ` (retried after ${e.retryInMs ?? '?'} ms)` : ''}`))) : null,
         h('h4', {}, 'Input'), jsonBlock(r.input, `Input of ${id}`),
         h('h4', {}, 'Output'), jsonBlock(r.outputs ?? r.output, `Output of ${id}`)));
