@@ -438,7 +438,7 @@ OIDC_CREATE = obj({"type": {"const": "oidc"}, "name": NAME, "issuer": {"type": "
                    "groups_claim": NSTR, "token_endpoint_auth": {"type": "string", "enum": ["client_secret_basic", "client_secret_post"]},
                    "userinfo": {"type": "boolean"}}, ["type", "name", "issuer", "client_id"], additional=False)
 SAML_CREATE = obj({"type": {"const": "saml"}, "name": NAME, "entity_id": {"type": "string", "minLength": 1}, "sso_url": {"type": "string", "format": "uri"},
-                   "certificate_pem": STR, "metadata_xml": STR, "allow_idp_initiated": {"type": "boolean"}, "groups_attribute": NSTR,
+                   "certificate_pem": STR, "metadata_xml": STR, "metadata_url": {"type": "string", "format": "uri"}, "allow_idp_initiated": {"type": "boolean"}, "groups_attribute": NSTR,
                    "email_attribute": NSTR, "name_attribute": NSTR}, ["type", "name"], additional=False)
 schemas["SSOSettings"] = obj({"jit_provisioning": {"type": "boolean"}, "session_idle_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
                               "session_absolute_minutes": {"type": "integer", "minimum": 5, "maximum": 43200}})

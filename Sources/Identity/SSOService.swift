@@ -75,7 +75,7 @@ public final class SSOService: Sendable {
         let name = try Self.requiredString(body, "name")
         try Validation.name(name, field: "name")
         let id = UUID().uuidString.lowercased()
-        var config = try type == "oidc" ? oidcConfig(body) : samlConfig(body)
+        var config = try type == "oidc" ? oidcConfig(body) : samlConfig(body, fetchedMetadata: try await fetchMetadata(body))
         let now = store.clock.nowMillis()
         // Checked before a client secret is stored; the unique index still decides a race.
         if try await providers(in: tenant.id).contains(where: { $0.name == name }) {
@@ -194,8 +194,28 @@ public final class SSOService: Sendable {
         return config
     }
 
-    private func samlConfig(_ body: [String: JSONValue]) throws -> [String: JSONValue] {
-        let allowed: Set<String> = ["type", "name", "entity_id", "sso_url", "certificate_pem", "metadata_xml", "allow_idp_initiated",
+    /// The IdP metadata at `metadata_url`, fetched once when the provider is added (https, or
+    /// loopback http where allowed; at most 256 KiB; no redirects).
+    private func fetchMetadata(_ body: [String: JSONValue]) async throws -> String? {
+        guard body["type"]?.stringValue == "saml", let value = body["metadata_url"] else { return nil }
+        guard body["metadata_xml"] == nil else { throw IdentityError.invalid("metadata_url", "give either metadata_url or metadata_xml") }
+        guard let url = value.stringValue, url.utf8.count <= 2048, SSOSupport.isAcceptableEndpoint(url, allowLoopbackHTTP: configuration.allowLoopbackHTTP) else {
+            throw IdentityError.invalid("metadata_url", "must be an https URL")
+        }
+        let response: SSOHTTPResponse
+        do {
+            response = try await transport.send(SSOHTTPRequest(method: "GET", url: url, headers: [("Accept", "application/samlmetadata+xml, application/xml")]))
+        } catch {
+            throw IdentityError.invalid("metadata_url", "the metadata could not be fetched")
+        }
+        guard response.status == 200, response.body.count <= 256 * 1024 else {
+            throw IdentityError.invalid("metadata_url", "the metadata URL answered \(response.status)")
+        }
+        return String(decoding: response.body, as: UTF8.self)
+    }
+
+    private func samlConfig(_ body: [String: JSONValue], fetchedMetadata: String?) throws -> [String: JSONValue] {
+        let allowed: Set<String> = ["type", "name", "entity_id", "sso_url", "certificate_pem", "metadata_xml", "metadata_url", "allow_idp_initiated",
                                     "groups_attribute", "email_attribute", "name_attribute"]
         if let unknown = body.keys.filter({ !allowed.contains($0) }).sorted().first { throw IdentityError.invalid(unknown, "is not a known field") }
         var allowIdP = false
@@ -212,15 +232,16 @@ public final class SSOService: Sendable {
             }
         }
         let idp: SAMLIdentityProviderConfiguration
-        if let xml = body["metadata_xml"] {
+        if let xml = fetchedMetadata.map(JSONValue.string) ?? body["metadata_xml"] {
+            let field = fetchedMetadata == nil ? "metadata_xml" : "metadata_url"
             guard body["entity_id"] == nil, body["sso_url"] == nil, body["certificate_pem"] == nil else {
-                throw IdentityError.invalid("metadata_xml", "give either metadata_xml or entity_id, sso_url and certificate_pem")
+                throw IdentityError.invalid(field, "give either \(field) or entity_id, sso_url and certificate_pem")
             }
-            guard let text = xml.stringValue else { throw IdentityError.invalid("metadata_xml", "must be a string") }
+            guard let text = xml.stringValue else { throw IdentityError.invalid(field, "must be a string") }
             do {
                 idp = try SAMLIdentityProviderConfiguration.fromMetadata(text, maxBytes: 256 * 1024)
             } catch {
-                throw IdentityError.invalid("metadata_xml", error.message)
+                throw IdentityError.invalid(field, error.message)
             }
         } else {
             let entityID = try Self.requiredString(body, "entity_id")

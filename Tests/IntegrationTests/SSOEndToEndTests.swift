@@ -246,6 +246,15 @@ struct SSOEndToEndTests {
                     }
                     let acme = try await addSAML("acme")
                     let globex = try await addSAML("globex")
+                    // The same IdP added from its metadata URL reads the same entity id and certificates.
+                    let byURL = try await api.post("/api/v1/tenants/globex/identity-providers", [
+                        "type": "saml", "name": "by-url", "metadata_url": .string(peer.baseURL + "/metadata"),
+                    ])
+                    #expect(byURL.status == 201, "\(byURL.text)")
+                    #expect(byURL.json["entity_id"] == globex["entity_id"] && byURL.json["certificate_count"] == globex["certificate_count"])
+                    #expect(try await api.post("/api/v1/tenants/globex/identity-providers", [
+                        "type": "saml", "name": "bad-url", "metadata_url": .string(peer.baseURL + "/no-such-metadata"),
+                    ]).status == 422)
 
                     /// Starts a sign-in and fetches the IdP's auto-post form.
                     func authenticate(_ idp: JSONValue) async throws -> (Session, [String: String], String) {
