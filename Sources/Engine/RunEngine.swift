@@ -75,6 +75,9 @@ public final class RunEngine: Service {
     let configuration: RunEngineConfiguration
     let logger: Logger
     let queue = RunQueue()
+    /// Runs just created here, handed to their executor so it need not read them back, and
+    /// parsed workflow versions (immutable, so they never go stale).
+    let handoff = RunHandoff()
     /// Node-level concurrency limits.
     let gates = NodeGates()
     /// Waiters for runs to finish.
@@ -116,14 +119,15 @@ public final class RunEngine: Service {
     public func startRun(
         tenant: TenantID, workflowID: String, input: JSONValue, idempotencyKey: String?, principal: PrincipalInfo, traceID: String
     ) async throws -> (run: RunRecord, created: Bool) {
-        let result = try await createRun(tenant: tenant, workflowID: workflowID, input: input, idempotencyKey: idempotencyKey,
-                                         principal: principal, traceID: traceID, parentRunID: nil)
+        let result = try await createRunReturningEvent(tenant: tenant, workflowID: workflowID, input: input, idempotencyKey: idempotencyKey,
+                                                       principal: principal, traceID: traceID, parentRunID: nil)
         if result.created {
             let limits = await quotas(tenant)
+            if let created = result.event { handoff.put(RunKey(tenant: tenant, runID: result.run.id), run: result.run, events: [created]) }
             queue.push(RunKey(tenant: tenant, runID: result.run.id), concurrencyCap: limits.maxConcurrentRuns)
             Gauge(label: "flowgate_run_queue_depth").record(Double(queue.depth))
         }
-        return result
+        return (result.run, result.created)
     }
 
     /// Records a run (and its RunCreated event) without queueing it.
@@ -131,6 +135,16 @@ public final class RunEngine: Service {
         tenant: TenantID, workflowID: String, input: JSONValue, idempotencyKey: String?, principal: PrincipalInfo, traceID: String,
         parentRunID: String?
     ) async throws -> (run: RunRecord, created: Bool) {
+        let result = try await createRunReturningEvent(tenant: tenant, workflowID: workflowID, input: input, idempotencyKey: idempotencyKey,
+                                                       principal: principal, traceID: traceID, parentRunID: parentRunID)
+        return (result.run, result.created)
+    }
+
+    /// ``createRun`` that also returns the committed RunCreated event (when it created the run).
+    func createRunReturningEvent(
+        tenant: TenantID, workflowID: String, input: JSONValue, idempotencyKey: String?, principal: PrincipalInfo, traceID: String,
+        parentRunID: String?
+    ) async throws -> (run: RunRecord, created: Bool, event: RunEventRecord?) {
         let createdBy = principal.entity.description
         if input.serializedBytes().count > configuration.maxInputBytes {
             throw RunError.invalid("run input is larger than \(configuration.maxInputBytes) bytes")
@@ -142,24 +156,36 @@ public final class RunEngine: Service {
         }
         let now = store.clock.nowMillis()
         let runID = UUIDv7.generate(millis: now)
-        let result: (run: RunRecord, created: Bool) = try await store.write { db in
-            let workflows = WorkflowRepository(db, tenant: tenant)
-            guard let workflow = try await workflows.get(workflowID) else { throw RunError.notFound("workflow") }
-            let record = RunRecord(
-                tenantID: tenant, id: runID, workflowID: workflowID, workflowVersion: workflow.currentVersion,
-                status: RunStatus.queued.rawValue, idempotencyKey: idempotencyKey, traceID: traceID, createdBy: createdBy,
-                createdAt: now, updatedAt: now, parentRunID: parentRunID
-            )
-            let runs = RunRepository(db, tenant: tenant)
-            let outcome = try await runs.create(record)
-            if outcome.created {
-                let data: JSONValue = [
-                    "input": input, "workflow_version": .int(workflow.currentVersion), "trace_id": .string(traceID),
-                    "principal": RunPrincipal.json(principal),
-                ]
-                try await runs.append(runID, [(RunEventType.runCreated.rawValue, nil, now, data.serialized())])
+        // The workflow, then the run with its RunCreated event in one statement (one round
+        // trip on PostgreSQL); a concurrent start with the same idempotency key loses on the
+        // unique index and returns the winner's run.
+        let (workflow, existing) = try await store.read { db -> (WorkflowRecord?, RunRecord?) in
+            let workflow = try await WorkflowRepository(db, tenant: tenant).get(workflowID)
+            guard let key = idempotencyKey else { return (workflow, nil) }
+            return (workflow, try await RunRepository(db, tenant: tenant).find(workflowID: workflowID, idempotencyKey: key))
+        }
+        guard let workflow else { throw RunError.notFound("workflow") }
+        if let existing { return (existing, false, nil) }
+        let record = RunRecord(
+            tenantID: tenant, id: runID, workflowID: workflowID, workflowVersion: workflow.currentVersion,
+            status: RunStatus.queued.rawValue, idempotencyKey: idempotencyKey, traceID: traceID, createdBy: createdBy,
+            createdAt: now, updatedAt: now, parentRunID: parentRunID
+        )
+        let data: JSONValue = [
+            "input": input, "workflow_version": .int(workflow.currentVersion), "trace_id": .string(traceID),
+            "principal": RunPrincipal.json(principal),
+        ]
+        let result: (run: RunRecord, created: Bool, event: RunEventRecord?)
+        do {
+            let event = try await store.writeStatement {
+                try await RunRepository($0, tenant: tenant).create(record, firstEvent: (RunEventType.runCreated.rawValue, now, data.serialized()))
             }
-            return outcome
+            result = (record, true, event)
+        } catch let error as StoreError where error.isUniqueViolation && idempotencyKey != nil {
+            guard let key = idempotencyKey,
+                let winner = try await store.read({ try await RunRepository($0, tenant: tenant).find(workflowID: workflowID, idempotencyKey: key) })
+            else { throw error }
+            result = (winner, false, nil)
         }
         if result.created { Counter(label: "flowgate_runs_started_total").increment() }
         return result
@@ -169,8 +195,11 @@ public final class RunEngine: Service {
     /// for an unknown run. Meant for callers in the same process (benchmarks, a synchronous
     /// API); a run that another server instance executes is not noticed here.
     public func finalState(tenant: TenantID, runID: String) async throws -> RunState? {
-        guard let current = try await state(tenant: tenant, runID: runID)?.state else { return nil }
-        if current.status.isTerminal { return current }
+        // A run this process queued or executes is waited for without reading it first.
+        if !queue.holds(RunKey(tenant: tenant, runID: runID)) {
+            guard let current = try await state(tenant: tenant, runID: runID)?.state else { return nil }
+            if current.status.isTerminal { return current }
+        }
         await completions.wait(for: runID)
         return try await state(tenant: tenant, runID: runID)?.state
     }

@@ -133,12 +133,17 @@ extension RunEngine {
     /// Drives a stored run to its end; returns its final state.
     @discardableResult
     func executeRun(_ key: RunKey, logger: Logger, depth: Int = 0) async throws -> RunState? {
-        guard let loaded = try await state(tenant: key.tenant, runID: key.runID) else { return nil }
+        let loaded: (run: RunRecord, state: RunState)
+        if let fresh = handoff.take(key) {
+            loaded = (fresh.run, RunState.fold(fresh.events))
+        } else {
+            guard let stored = try await state(tenant: key.tenant, runID: key.runID) else { return nil }
+            loaded = (stored.run, stored.state)
+        }
         if loaded.state.status.isTerminal { return loaded.state }
         let run = loaded.run
         let log = StoreRunLog(store: store, tenant: key.tenant, runID: key.runID)
-        let version = try await store.read { try await WorkflowRepository($0, tenant: key.tenant).version(run.workflowID, run.workflowVersion) }
-        guard let version, let json = try? JSONValue.parse(version.definition), let definition = try? WorkflowDefinition.decode(json) else {
+        guard let definition = try await definition(tenant: key.tenant, workflowID: run.workflowID, version: run.workflowVersion) else {
             var state = loaded.state
             try await finish(log, run: run, key: key, &state, failure: ("workflow version \(run.workflowVersion) is missing or unreadable", nil, 0))
             return state
@@ -147,6 +152,16 @@ extension RunEngine {
         execution.depth = depth
         try await drive(&execution)
         return execution.state
+    }
+
+    /// A workflow version's definition, parsed once per process (versions never change).
+    func definition(tenant: TenantID, workflowID: String, version number: Int64) async throws -> WorkflowDefinition? {
+        let cacheKey = "\(tenant.rawValue)\n\(workflowID)\n\(number)"
+        if let hit = handoff.definition(cacheKey) { return hit }
+        let version = try await store.read { try await WorkflowRepository($0, tenant: tenant).version(workflowID, number) }
+        guard let version, let json = try? JSONValue.parse(version.definition), let definition = try? WorkflowDefinition.decode(json) else { return nil }
+        handoff.remember(cacheKey, definition)
+        return definition
     }
 
     /// Runs every node not yet done, in dependency order, then ends the run.

@@ -42,10 +42,14 @@ struct StoreRunLog: RunLog {
         let now = store.clock.nowMillis()
         let (tenant, runID) = (self.tenant, self.runID)
         let rows = events.map { ($0.type.rawValue, $0.node, now, $0.data.serialized()) }
+        let change = status.map { ($0.rawValue, at: now) }
+        if audit == nil, deadLetter == nil {
+            // Events and a status (every step's commit): one statement, one round trip on PostgreSQL.
+            return try await store.writeStatement { try await RunRepository($0, tenant: tenant).append(runID, rows, status: change) }
+        }
         return try await store.write { db in
             let runs = RunRepository(db, tenant: tenant)
-            let records = try await runs.append(runID, rows)
-            if let status { try await runs.setStatus(runID, status.rawValue, at: now) }
+            let records = try await runs.append(runID, rows, status: change)
             if let deadLetter { try await DeadLetterRepository(db, tenant: tenant).create(deadLetter) }
             if let audit { try await AuditLog.append([audit], in: db) }
             return records

@@ -67,6 +67,9 @@ final class RunQueue: Sendable {
     /// How many runs of `tenant` wait (not counting those executing).
     func queued(_ tenant: TenantID) -> Int { state.withLock { $0.lanes[tenant]?.count ?? 0 } }
 
+    /// Whether the run is queued or executing here.
+    func holds(_ key: RunEngine.RunKey) -> Bool { state.withLock { $0.present.contains(key) } }
+
     /// How many runs of `tenant` are executing.
     func executing(_ tenant: TenantID) -> Int { state.withLock { $0.active[tenant] ?? 0 } }
 
@@ -104,5 +107,34 @@ final class RunQueue: Sendable {
             return s.waiters
         }
         for waiter in waiters { waiter.resume(returning: nil) }
+    }
+}
+
+/// What the engine hands from a run's creation to its executor in the same process: the run
+/// and its first events (so the executor need not read back what was just committed), and
+/// parsed workflow versions, which are immutable. Both bounded.
+final class RunHandoff: Sendable {
+    private let runs = Mutex<[RunEngine.RunKey: (run: RunRecord, events: [RunEventRecord])]>([:])
+    private let definitions = Mutex<[String: WorkflowDefinition]>([:])
+
+    func put(_ key: RunEngine.RunKey, run: RunRecord, events: [RunEventRecord]) {
+        runs.withLock { map in
+            // Runs queued beyond this many are read from the database when they start.
+            guard map.count < 10_000 else { return }
+            map[key] = (run, events)
+        }
+    }
+
+    func take(_ key: RunEngine.RunKey) -> (run: RunRecord, events: [RunEventRecord])? {
+        runs.withLock { $0.removeValue(forKey: key) }
+    }
+
+    func definition(_ key: String) -> WorkflowDefinition? { definitions.withLock { $0[key] } }
+
+    func remember(_ key: String, _ definition: WorkflowDefinition) {
+        definitions.withLock { map in
+            if map.count >= 1_000 { map.removeAll() }
+            map[key] = definition
+        }
     }
 }

@@ -400,6 +400,15 @@ extension Migration {
                 "CREATE INDEX sso_transients_expiry ON sso_transients (expires_at)",
             ]
         },
+        Migration(version: 8, name: "run event sequence counter on the run row") { _ in
+            [
+                "ALTER TABLE runs ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0",
+                """
+                UPDATE runs SET last_seq = COALESCE(
+                    (SELECT MAX(e.seq) FROM run_events e WHERE e.tenant_id = runs.tenant_id AND e.run_id = runs.id), 0)
+                """,
+            ]
+        },
     ]
 }
 

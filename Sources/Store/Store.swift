@@ -88,6 +88,15 @@ public struct Store: Sendable {
     public func read<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R {
         try await database.read(body)
     }
+
+    /// Runs a write that `body` makes as one statement on PostgreSQL, outside an explicit
+    /// transaction: the statement is atomic by itself, and it saves the BEGIN and COMMIT round
+    /// trips. On SQLite (whose writes are local) it is ``write(_:)``. The body must issue a
+    /// single statement on PostgreSQL.
+    public func writeStatement<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R {
+        if postgres != nil { return try await database.read(body) }
+        return try await database.write(body)
+    }
 }
 
 #if canImport(Glibc)

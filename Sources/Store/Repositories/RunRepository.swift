@@ -26,6 +26,31 @@ public struct RunRepository: Sendable {
         return (run, true)
     }
 
+    /// Creates a run with its first event (sequence 1). On PostgreSQL both rows are written by
+    /// one statement, so outside a transaction (``Store/writeStatement(_:)``) it is atomic and
+    /// costs one round trip. Throws a unique violation for a taken idempotency key.
+    public func create(_ run: RunRecord, firstEvent event: (type: String, at: Int64, data: String)) async throws -> RunEventRecord {
+        if db.dialect == .postgres {
+            try await db.execute(
+                """
+                WITH r AS (
+                    INSERT INTO runs (tenant_id, id, workflow_id, workflow_version, status, idempotency_key, trace_id, created_by, created_at,
+                                      updated_at, parent_run_id, last_seq)
+                    VALUES (\(tenant.rawValue), \(run.id), \(run.workflowID), \(run.workflowVersion), \(run.status), \(run.idempotencyKey),
+                            \(run.traceID), \(run.createdBy), \(run.createdAt), \(run.updatedAt), \(run.parentRunID), 1)
+                    RETURNING tenant_id, id
+                )
+                INSERT INTO run_events (tenant_id, run_id, seq, type, node_id, at, data)
+                SELECT r.tenant_id, r.id, 1, CAST(\(event.type) AS TEXT), NULL, CAST(\(event.at) AS BIGINT), CAST(\(event.data) AS TEXT) FROM r
+                """
+            )
+            return RunEventRecord(runID: run.id, seq: 1, type: event.type, nodeID: nil, at: event.at, data: event.data)
+        }
+        _ = try await create(run)
+        guard let first = try await append(run.id, [(event.type, nil, event.at, event.data)]).first else { throw StoreError.notFound("run") }
+        return first
+    }
+
     /// The run started with this idempotency key, if any.
     public func find(workflowID: String, idempotencyKey: String) async throws -> RunRecord? {
         try await db.first(
@@ -90,28 +115,59 @@ public struct RunRepository: Sendable {
     }
 
     /// Appends events after the run's last sequence number; returns them with their numbers.
+    ///
+    /// The run row's `last_seq` hands out the numbers: its update takes the row lock, so
+    /// concurrent appends to one run (map items) never share a number. On PostgreSQL the counter
+    /// and the inserts are one statement, so outside a transaction (``Store/writeStatement(_:)``)
+    /// an append costs one round trip and is still atomic.
+    /// - Parameter status: a new status for the run, set by the same statement (with `updated_at`).
     @discardableResult
-    public func append(_ runID: String, _ events: [(type: String, nodeID: String?, at: Int64, data: String)]) async throws -> [RunEventRecord] {
+    public func append(
+        _ runID: String, _ events: [(type: String, nodeID: String?, at: Int64, data: String)], status: (String, at: Int64)? = nil
+    ) async throws -> [RunEventRecord] {
+        guard !events.isEmpty else { return [] }
+        let n = Int64(events.count)
+        let statusChange: SQLQuery = status.map { ", status = \($0.0), updated_at = \($0.at)" } ?? ""
+        let last: Int64
         if db.dialect == .postgres {
-            // Concurrent steps of one run (map items) append at once: the row lock orders them,
-            // so two never take the same sequence number. (SQLite has a single writer anyway.)
-            try await db.execute("SELECT id FROM runs WHERE tenant_id = \(tenant.rawValue) AND id = \(runID) FOR UPDATE")
-        }
-        let last = try await db.first(
-            "SELECT MAX(seq) AS seq FROM run_events WHERE tenant_id = \(tenant.rawValue) AND run_id = \(runID)"
-        )?.optionalInt("seq") ?? 0
-        var records: [RunEventRecord] = []
-        for (offset, event) in events.enumerated() {
-            let seq = last + Int64(offset) + 1
-            try await db.execute(
+            var values: SQLQuery = ""
+            for (offset, event) in events.enumerated() {
+                let row: SQLQuery = """
+                    (\(unsafeSQL: String(offset + 1)), CAST(\(event.type) AS TEXT), CAST(\(event.nodeID) AS TEXT), CAST(\(event.at) AS BIGINT), \
+                    CAST(\(event.data) AS TEXT))
+                    """
+                values = offset == 0 ? row : "\(values), \(row)"
+            }
+            let rows = try await db.query(
                 """
+                WITH counter AS (
+                    UPDATE runs SET last_seq = last_seq + \(n)\(statusChange) WHERE tenant_id = \(tenant.rawValue) AND id = \(runID) RETURNING last_seq
+                )
                 INSERT INTO run_events (tenant_id, run_id, seq, type, node_id, at, data)
-                VALUES (\(tenant.rawValue), \(runID), \(seq), \(event.type), \(event.nodeID), \(event.at), \(event.data))
+                SELECT \(tenant.rawValue), \(runID), counter.last_seq - \(n) + v.ord, v.type, v.node_id, v.at, v.data
+                FROM counter, (VALUES \(values)) AS v(ord, type, node_id, at, data)
+                RETURNING seq
                 """
             )
-            records.append(RunEventRecord(runID: runID, seq: seq, type: event.type, nodeID: event.nodeID, at: event.at, data: event.data))
+            guard let first = try rows.map({ try $0.int("seq") }).min() else { throw StoreError.notFound("run") }
+            last = first - 1
+        } else {
+            guard let row = try await db.first(
+                "UPDATE runs SET last_seq = last_seq + \(n)\(statusChange) WHERE tenant_id = \(tenant.rawValue) AND id = \(runID) RETURNING last_seq"
+            ) else { throw StoreError.notFound("run") }
+            last = try row.int("last_seq") - n
+            for (offset, event) in events.enumerated() {
+                try await db.execute(
+                    """
+                    INSERT INTO run_events (tenant_id, run_id, seq, type, node_id, at, data)
+                    VALUES (\(tenant.rawValue), \(runID), \(last + Int64(offset) + 1), \(event.type), \(event.nodeID), \(event.at), \(event.data))
+                    """
+                )
+            }
         }
-        return records
+        return events.enumerated().map { offset, event in
+            RunEventRecord(runID: runID, seq: last + Int64(offset) + 1, type: event.type, nodeID: event.nodeID, at: event.at, data: event.data)
+        }
     }
 
     /// Every event of the run, read in pages.
