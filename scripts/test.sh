@@ -9,9 +9,10 @@ cd "$ROOT"
 
 # libjq-dev, libonig-dev and libsqlite3-dev back the jq and sql nodes (CJQ, CSQLite); Prometheus
 # and VictoriaMetrics receive the timeseries sinks' writes; libxmlsec1-dev backs SAML (CXMLSec) and
-# the xmlsec1 binary signs for the pysaml2 identity provider.
+# the xmlsec1 binary signs for the pysaml2 identity provider; chromium runs the web editor's
+# browser tests.
 apt_ensure postgresql curl ca-certificates libjq-dev libonig-dev libsqlite3-dev prometheus victoria-metrics \
-  pkg-config libxmlsec1-dev xmlsec1
+  pkg-config libxmlsec1-dev xmlsec1 chromium
 venv_ensure
 start_postgres
 start_openbao
@@ -27,5 +28,8 @@ FLOWGATE_REQUIRE_POSTGRES=1 FLOWGATE_REQUIRE_PEERS=1 FLOWGATE_PYTHON="$VENV/bin/
 
 log "schemathesis against the live server and /openapi.json"
 "$ROOT/scripts/schemathesis.sh"
+
+log "web app: model tests (Node) and browser tests against the real gateway"
+FLOWGATE_BIN="$ROOT/.build/debug/flowgate" "$ROOT/scripts/web-test.sh" --browser
 
 log "all tests passed"
