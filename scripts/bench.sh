@@ -131,11 +131,17 @@ for row in ours:
 PY
 }
 
+web_canvas() {
+  log "web editor: 500-node canvas in headless chromium against the release gateway"
+  FLOWGATE_BIN="$BIN" "$ROOT/scripts/web-test.sh" --bench
+}
+
 case "${1:-all}" in
   gateway) gateway_overhead ;;
+  web) web_canvas ;;
   cedar) cedar ;;
   secrets) secrets_bench ;;
   scim) scim_bench ;;
   engine) engine_bench ;;
-  all) gateway_overhead; cedar; secrets_bench; scim_bench; engine_bench ;;
+  all) gateway_overhead; cedar; secrets_bench; scim_bench; engine_bench; web_canvas ;;
 esac
