@@ -490,6 +490,12 @@ paths["/login"] = {"get": {
                    {"name": "tenant", "in": "query", "required": False, "schema": STR, "description": "Tenant slug (default: default)"}],
     "responses": {"303": {"description": "Signed in", "headers": {"Location": {"schema": STR}, "Set-Cookie": {"schema": STR}}},
                   "400": ERRORS["400"], "401": problem("Unknown, used or expired link"), "503": ERRORS["503"]}}}
+paths["/sso/{tenant}"] = {"parameters": [TENANT], "get": {
+    "summary": "The tenant's identity providers for a sign-in page (name, protocol, login URL)", "operationId": "signInOptions",
+    "security": [],
+    "responses": {"200": json_response("Providers", obj({"tenant": STR, "providers": {"type": "array", "items": obj(
+                      {"id": STR, "name": STR, "type": STR, "login_url": STR}, ["id", "name", "type", "login_url"])}}, ["tenant", "providers"])),
+                  "404": problem("No such tenant"), "503": ERRORS["503"]}}}
 SSO = "/sso/{tenant}/{idp}"
 SSO_PARAMS = [TENANT, path_param("idp", "Identity provider id")]
 SSO_ERRORS = {"400": ERRORS["400"], "403": problem("Sign-in refused (the detail says why)"), "404": problem("No such tenant or identity provider"),

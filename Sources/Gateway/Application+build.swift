@@ -213,6 +213,7 @@ extension Gateway {
         addSSORoutes(sso: ssoGroup)
         let signIn = router.group().add(middleware: AuditMiddleware(writer: auditWriter, clock: store.clock, anonymous: true))
         addSignInLinkRoute(to: signIn)
+        addSignInOptionsRoute(to: router)
         if let webRoot = webRoot { addWebRoutes(to: router, root: webRoot) }
 
         let hooks = router.group("hooks/:tenant")

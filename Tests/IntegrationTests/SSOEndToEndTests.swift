@@ -376,6 +376,14 @@ struct SSOEndToEndTests {
                     #expect(try await Self.callback(&linked, browser, try await Self.authorize(&linked, browser, loginURL: idp["login_url"]?.stringValue ?? "")).status == 303)
                     #expect(try await linked.call(.GET, "/api/v1/session").json["principal"]?["id"]?.stringValue == userID)
 
+                    // The sign-in page's list: names and login URLs, nothing of the configuration.
+                    let options = try await browser.request(.GET, api.baseURL + "/sso/acme")
+                    #expect(options.status == 200)
+                    let listedOptions = try JSONValue.parse(options.body)["providers"]?.arrayValue ?? []
+                    #expect(listedOptions.count == 1 && listedOptions.first?["login_url"]?.stringValue == "/sso/acme/\(id)/login")
+                    #expect(!options.body.contains("client") && !options.body.contains(peer.baseURL))
+                    #expect(try await browser.request(.GET, api.baseURL + "/sso/no-such-tenant").status == 404)
+
                     // Removing the provider ends its sessions.
                     #expect(try await api.delete("\(base)/\(id)").status == 204)
                     #expect(try await linked.call(.GET, "/api/v1/session").status == 401)

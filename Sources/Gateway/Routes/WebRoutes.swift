@@ -30,6 +30,23 @@ extension Gateway {
         }
     }
 
+    /// `GET /sso/{tenant}`: the tenant's identity providers as a sign-in page needs them (name,
+    /// protocol, login URL); nothing else of their configuration. Unknown tenants are 404.
+    func addSignInOptionsRoute(to router: Router<FlowgateRequestContext>) {
+        let gateway = self
+        routes.add(method: "GET", path: "/sso/{tenant}", action: nil)
+        router.get("sso/:tenant") { _, context in
+            guard let tenant = try await gateway.identity.resolveTenant(context.parameters.get("tenant") ?? "") else {
+                throw Problem.notFound("tenant")
+            }
+            let providers = try await gateway.sso.providers(in: tenant.id).map { record -> JSONValue in
+                ["id": .string(record.id), "name": .string(record.name), "type": .string(record.type),
+                 "login_url": .string("/sso/\(tenant.slug)/\(record.id)/login")]
+            }
+            return Response.json(["tenant": .string(tenant.slug), "providers": .array(providers)], headers: [.cacheControl: "no-store"])
+        }
+    }
+
     /// `GET /` and `GET /app/...`: the web editor's static files from the configured folder,
     /// with a strict Content-Security-Policy (no inline script, no eval).
     func addWebRoutes(to router: Router<FlowgateRequestContext>, root: String) {
