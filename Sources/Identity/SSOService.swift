@@ -670,11 +670,17 @@ struct StoredPendingLogins<Record: Sendable>: PendingLoginStore {
     let encode: @Sendable (Record) -> JSONValue
     let decode: @Sendable (JSONValue) -> Record?
 
+    /// Most logins in progress per tenant and protocol: the login endpoints are unauthenticated,
+    /// so their state is bounded (further starts are refused until some expire).
+    static var capacity: Int { 10_000 }
+
     func insert(_ record: Record, key: String, expiresAt: Duration, now: Duration) async throws {
         let text = encode(record).serialized()
-        let inserted = try await store.write {
-            try await SSOTransientRepository($0, tenant: tenant).insert(kind: kind, key: key, record: text, expiresAt: expiresAt.milliseconds,
-                                                                       now: now.milliseconds)
+        let (tenant, kind) = (self.tenant, self.kind)
+        let inserted = try await store.write { db -> Bool in
+            let transients = SSOTransientRepository(db, tenant: tenant)
+            guard try await transients.count(kind: kind, now: now.milliseconds) < Self.capacity else { return false }
+            return try await transients.insert(kind: kind, key: key, record: text, expiresAt: expiresAt.milliseconds, now: now.milliseconds)
         }
         if !inserted { throw PendingLoginStoreFull() }
     }

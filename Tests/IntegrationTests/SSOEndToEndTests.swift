@@ -383,6 +383,14 @@ struct SSOEndToEndTests {
                     #expect(listedOptions.count == 1 && listedOptions.first?["login_url"]?.stringValue == "/sso/acme/\(id)/login")
                     #expect(!options.body.contains("client") && !options.body.contains(peer.baseURL))
                     #expect(try await browser.request(.GET, api.baseURL + "/sso/no-such-tenant").status == 404)
+                    // Unauthenticated requests naming no tenant leave no audit entry (nobody can fill
+                    // the platform's chain); those naming a tenant are audited in its chain.
+                    #expect(try await browser.request(.GET, api.baseURL + "/sso/no-such-tenant/x/login").status == 404)
+                    #expect(try await browser.request(.GET, api.baseURL + "/sso/acme/no-such-idp/login").status == 404)
+                    let platformAudit = try await api.get("/api/v1/audit?limit=1000").text
+                    #expect(!platformAudit.contains("Anonymous"))
+                    let acmeAudit = try await api.get("/api/v1/tenants/acme/audit?limit=1000").json["items"]?.arrayValue ?? []
+                    #expect(acmeAudit.contains { $0["resource"]?.stringValue == #"IdentityProvider::"no-such-idp""# && $0["outcome"]?.stringValue == "not_found" })
 
                     // Removing the provider ends its sessions.
                     #expect(try await api.delete("\(base)/\(id)").status == 204)

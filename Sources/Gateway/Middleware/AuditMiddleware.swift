@@ -29,7 +29,10 @@ struct AuditMiddleware: RouterMiddleware {
             result = .failure(error)
         }
         let fields = notes.snapshot
-        if let principalName = context.principal?.entity.description ?? fields.principal ?? (anonymous ? #"Anonymous::"browser""# : nil) {
+        // An unauthenticated request that named no existing tenant writes nothing: anyone could
+        // otherwise fill the platform's chain.
+        let anonymousEntry = anonymous && fields.tenant != nil
+        if let principalName = context.principal?.entity.description ?? fields.principal ?? (anonymousEntry ? #"Anonymous::"browser""# : nil) {
             let principalTenant = context.principal?.tenant
             let outcome: String
             switch status {

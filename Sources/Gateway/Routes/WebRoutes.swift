@@ -13,7 +13,9 @@ extension Gateway {
         group.get("login") { request, context in
             context.audit?.update { $0.action = "session.link_login" }
             let slug = request.uri.queryParameters.get("tenant") ?? "default"
-            guard let code = request.uri.queryParameters.get("code"), let tenant = try await gateway.identity.resolveTenant(slug),
+            let tenant = try await gateway.identity.resolveTenant(slug)
+            if let tenant { context.audit?.update { $0.tenant = tenant.id } }
+            guard let code = request.uri.queryParameters.get("code"), let tenant,
                 let outcome = try await gateway.sso.redeemSignInCode(code, tenant: tenant)
             else {
                 context.audit?.update { $0.decision = "deny"; $0.reasons = ["invalidCode"] }

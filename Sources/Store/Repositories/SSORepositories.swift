@@ -262,6 +262,13 @@ public struct SSOTransientRepository: Sendable {
         return !rows.isEmpty
     }
 
+    /// How many live entries of `kind` the tenant has.
+    public func count(kind: String, now: Int64) async throws -> Int {
+        Int(try await db.first(
+            "SELECT COUNT(*) AS n FROM sso_transients WHERE tenant_id = \(tenant.rawValue) AND kind = \(kind) AND expires_at > \(now)"
+        )?.int("n") ?? 0)
+    }
+
     /// Removes and returns the record under (kind, key) when it has not expired: each can be
     /// taken once.
     public func take(kind: String, key: String, now: Int64) async throws -> String? {
