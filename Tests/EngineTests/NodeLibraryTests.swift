@@ -295,11 +295,17 @@ enum NodeTestSupport {
         }
         let unreachable = try unreachableURL()
         let failure = await NodeTestSupport.failure {
-            // The client keeps retrying the connection until the step's deadline.
-            _ = try await NodeTestSupport.run(PrometheusSinkNode(), ["url": .string(unreachable), "metric": "m", "timeout_ms": 1000], NodeTestSupport.series)
+            // With a long deadline: a refused connection fails the attempt at once (the engine's
+            // retry policy decides what next), not after the client retried until the deadline.
+            _ = try await NodeTestSupport.run(PrometheusSinkNode(), ["url": .string(unreachable), "metric": "m", "timeout_ms": 60_000], NodeTestSupport.series)
         }
         #expect(failure?.isRetryable == true)
-        #expect(failure?.message.hasPrefix("write to \(unreachable) failed") == true, "\(String(describing: failure))")
+        #expect(failure?.message == "write to \(unreachable) failed: connection refused", "\(String(describing: failure))")
+        let fetch = await NodeTestSupport.failure {
+            _ = try await NodeTestSupport.run(HTTPRequestNode(), ["url": .string(unreachable + "/metrics"), "timeout_ms": 60_000], [:])
+        }
+        #expect(fetch?.isRetryable == true)
+        #expect(fetch?.message.hasSuffix("failed: connection refused") == true, "\(String(describing: fetch))")
     }
 
     @Test func badSeriesAndNamesAreTheAuthorsMistake() async throws {

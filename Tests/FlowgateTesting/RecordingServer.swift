@@ -110,17 +110,5 @@ public final class RecordingServer: Sendable {
 
 /// A loopback URL on which nothing listens: a port just released by a socket of our own.
 public func unreachableURL() throws -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestSetupError("socket() failed") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw TestSetupError("bind() failed") }
-    return "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+    "http://127.0.0.1:\(try freeLoopbackPort())"
 }

@@ -4,13 +4,27 @@ import JSON
 import NIOCore
 import NIOHTTP1
 
+/// The HTTP client of the nodes that call out (`http.request` and the sinks). Connection
+/// failures fail the attempt at once instead of being retried inside the client until the
+/// request's deadline: the engine's retry policy (attempts, backoff, dead letter) is the one
+/// place that decides about retrying, and an unreachable host must not hold a step for its
+/// whole timeout.
+public enum NodeHTTP {
+    public static let shared: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+}
+
 /// `http.request`: one HTTP call. Secrets may appear in the URL, headers and body through
 /// `{{ secrets.name }}`; they are substituted just before the call. The response is the
 /// output: `{status, headers, body}`, with a JSON body parsed.
 public struct HTTPRequestNode: NodeType {
     let http: HTTPClient
 
-    public init(http: HTTPClient = .shared) { self.http = http }
+    public init(http: HTTPClient = NodeHTTP.shared) { self.http = http }
 
     /// Largest response body read, in bytes.
     public static let maxResponseBytes = 8 << 20
@@ -98,6 +112,8 @@ public struct HTTPRequestNode: NodeType {
             default: return "\(error)"
             }
         }
+        // NIO reports a refused connection as an IOError whose text names it; say so plainly.
+        if "\(error)".contains("refused") { return "connection refused" }
         return "connection error (\(type(of: error)))"
     }
 }

@@ -12,7 +12,7 @@ public struct HTTPSinkNode: NodeType {
     let http: HTTPClient
 
     /// A sink sending through `http`.
-    public init(http: HTTPClient = .shared) { self.http = http }
+    public init(http: HTTPClient = NodeHTTP.shared) { self.http = http }
 
     static let defaultTimeout = Duration.seconds(30)
     static let limits = NodeLimits(timeout: .seconds(120), maxAttempts: 3, maxOutputBytes: 8 << 20)

@@ -17,7 +17,7 @@ public struct PrometheusSinkNode: NodeType {
     let http: HTTPClient
 
     /// A sink sending through `http`.
-    public init(http: HTTPClient = .shared) { self.http = http }
+    public init(http: HTTPClient = NodeHTTP.shared) { self.http = http }
 
     static let defaultTimeout = Duration.seconds(10)
     static let limits = NodeLimits(timeout: .seconds(60), maxAttempts: 3, maxOutputBytes: 8 << 20)
