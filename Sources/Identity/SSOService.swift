@@ -87,8 +87,13 @@ public final class SSOService: Sendable {
                 guard body["client_secret_name"] == nil else {
                     throw IdentityError.invalid("client_secret", "give either client_secret or client_secret_name")
                 }
-                let secretName = "sso_" + id.replacingOccurrences(of: "-", with: "")
-                let record = try await secrets.create(in: tenant.id, name: secretName, value: secret, vault: nil, workflowIDs: [])
+                let secretName = Self.clientSecretName(providerID: id)
+                let record: SecretRecord
+                do {
+                    record = try await secrets.create(in: tenant.id, name: secretName, value: secret, vault: nil, workflowIDs: [])
+                } catch let error as SecretsError where error.field == "value" {
+                    throw IdentityError.invalid("client_secret", error.message)
+                }
                 createdSecret = record.id
                 config["client_secret_name"] = .string(secretName)
             } else if let secretName = body["client_secret_name"]?.stringValue {
@@ -126,6 +131,7 @@ public final class SSOService: Sendable {
     /// Deletes a provider: its linked identities go and the sessions it started end at once.
     public func deleteProvider(in tenant: TenantID, id: String) async throws {
         let now = store.clock.nowMillis()
+        let record = try await provider(in: tenant, id: id)
         do {
             try await store.write { try await IdentityProviderRepository($0, tenant: tenant).delete(id, at: now) }
         } catch let error as StoreError where error.isNotFound {
@@ -133,6 +139,12 @@ public final class SSOService: Sendable {
         }
         oidcCaches.withLock { _ = $0.removeValue(forKey: id) }
         identity.invalidateAuthenticationCache()
+        // The client secret stored for this provider goes with it (one named by the admin stays).
+        let secretName = (try? JSONValue.parse(record.config))?["client_secret_name"]?.stringValue
+        if let secretName, secretName == Self.clientSecretName(providerID: id),
+            let stored = try? await secrets.resolve(in: tenant, name: secretName).record {
+            try await secrets.delete(in: tenant, id: stored.id)
+        }
     }
 
     /// The provider as the API shows it: settings and this gateway's endpoints, never the secret.
@@ -265,6 +277,11 @@ public final class SSOService: Sendable {
     }
 
     /// A PEM certificate block whose body is base64 (the signature check loads it for real).
+    /// The name of the tenant secret that keeps a provider's OIDC client secret.
+    static func clientSecretName(providerID: String) -> String {
+        "sso_" + providerID.replacingOccurrences(of: "-", with: "")
+    }
+
     static func looksLikeCertificate(_ pem: String) -> Bool {
         guard pem.utf8.count <= 16 * 1024, let begin = pem.range(of: "-----BEGIN CERTIFICATE-----"),
             let end = pem.range(of: "-----END CERTIFICATE-----"), begin.upperBound < end.lowerBound

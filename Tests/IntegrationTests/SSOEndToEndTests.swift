@@ -392,8 +392,14 @@ struct SSOEndToEndTests {
                     let acmeAudit = try await api.get("/api/v1/tenants/acme/audit?limit=1000").json["items"]?.arrayValue ?? []
                     #expect(acmeAudit.contains { $0["resource"]?.stringValue == #"IdentityProvider::"no-such-idp""# && $0["outcome"]?.stringValue == "not_found" })
 
-                    // Removing the provider ends its sessions.
+                    // A client secret too short to mask is refused on its own field.
+                    let short = try await api.post(base, ["type": "oidc", "name": "short", "issuer": .string(peer.baseURL), "client_id": "c",
+                                                          "client_secret": "x"])
+                    #expect(short.status == 422 && short.json["errors"]?[0]?["field"]?.stringValue == "client_secret", "\(short.text)")
+
+                    // Removing the provider ends its sessions and removes the client secret it stored.
                     #expect(try await api.delete("\(base)/\(id)").status == 204)
+                    #expect(try await api.get("/api/v1/tenants/acme/secrets").json["items"]?.arrayValue?.isEmpty == true)
                     #expect(try await linked.call(.GET, "/api/v1/session").status == 401)
                     #expect(try await api.get("\(base)/\(id)").status == 404)
                 }
