@@ -14,7 +14,8 @@ VictoriaMetrics (FLOWGATE_TEST_VICTORIA_URL) or Prometheus (FLOWGATE_TEST_PROMET
 else to a second loopback endpoint, and the test checks that the data arrived and that the run
 view shows the chart. They also cover undo/redo and auto-layout, a dead letter and its re-drive,
 markup in names, outputs and audit fields staying text, tokens and secrets, versions, policies,
-axe-core on every screen, forced colours, and fail on any console error.
+identity providers (OIDC and SAML added through the screen) and the sign-in page's provider
+list, axe-core on every screen, forced colours, and fail on any console error.
 """
 import os
 import re
@@ -28,7 +29,7 @@ from playwright.sync_api import sync_playwright, expect
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from gateway import CHROMIUM, XSS, Gateway, Peer, Sink, canonical_definition  # noqa: E402
+from gateway import CHROMIUM, XSS, Gateway, Peer, Sink, canonical_definition, saml_metadata  # noqa: E402
 
 SHOTS = os.environ.get("WEB_SCREENSHOTS", tempfile.gettempdir())
 FAILED = re.compile("status-failed")
@@ -87,15 +88,24 @@ class BrowserTest(unittest.TestCase):
         self.errors = []
         self.expected_statuses = set()
         self.dialogs = []
+        self.accept_dialogs = False
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("dialog", self.on_dialog)
         self.page.set_default_timeout(10000)
 
     def tearDown(self):
         self.context.close()
         expected = [e for e in self.errors if any("status of %d" % s in e for s in self.expected_statuses)]
         self.assertEqual([e for e in self.errors if e not in expected], [], "console errors")
+
+    def on_dialog(self, dialog):
+        """Dialogs are refused (and recorded) unless the test says it confirms them."""
+        self.dialogs.append(dialog.message)
+        if self.accept_dialogs:
+            dialog.accept()
+        else:
+            dialog.dismiss()
 
     def expect_http_error(self, status):
         """Chrome logs every 4xx answer to fetch as a console error; a test that provokes one says so."""
@@ -190,7 +200,7 @@ class BrowserTest(unittest.TestCase):
         self.expect_http_error(401)
         page.goto(gw.base + "/")
         expect(page.locator(".signin")).to_contain_text("one-time sign-in link")
-        expect(page.locator(".signin")).to_contain_text("/sso/{tenant}/{idp}/login")
+        expect(page.locator(".signin")).to_contain_text('The tenant "default" has no single sign-on providers.')
         self.assertRegex(gw.link, r"^%s/login\?code=fgl_" % re.escape(gw.base))
         page.goto(gw.link)
         page.wait_for_selector("#nav:not([hidden])")
@@ -203,6 +213,8 @@ class BrowserTest(unittest.TestCase):
         page.click("button:has-text('Sign out')")
         expect(page.locator(".signin")).to_contain_text("You are signed out.")
         self.assertEqual(context.request.get(gw.base + "/api/v1/session").status, 401, "the session ended on the server")
+        # Chrome asks the link's JSON error page for /favicon.ico, which the gateway does not serve.
+        self.expect_http_error(404)
         again = page.goto(gw.link)
         self.assertEqual(again.status, 401, "the link works once")
         page.goto(gw.base + "/")
@@ -571,7 +583,7 @@ class BrowserTest(unittest.TestCase):
         editor = "#/workflows/" + wf["id"]
         failed = "#/runs/" + self.failed_run["id"]
         for route in ["#/workflows", "#/editor", editor, failed, "#/audit", "#/tokens", "#/secrets", "#/policies",
-                      "#/dead-letters", "#/quotas", "#/scim-tokens"]:
+                      "#/dead-letters", "#/quotas", "#/scim-tokens", "#/identity-providers"]:
             self.open(route)
             page.wait_for_timeout(300)
             if route == "#/policies":
@@ -592,9 +604,164 @@ class BrowserTest(unittest.TestCase):
                 page.click("dialog button:has-text('Run the test')")
                 page.wait_for_selector(".runpanel img.chart", timeout=30000)
             found[route] = axe.run(page).response["violations"]
-        self.assertEqual(len(found), 13)
+        self.assertEqual(len(found), 14)
         bad = {r: [(v["id"], v["impact"]) for v in vs if v["impact"] in ("serious", "critical")] for r, vs in found.items()}
         self.assertEqual({r: v for r, v in bad.items() if v}, {})
+
+    def serious(self, axe):
+        """axe-core's serious and critical violations on the page as it stands: [(rule, impact)]."""
+        return [(v["id"], v["impact"]) for v in axe.run(self.page).response["violations"] if v["impact"] in ("serious", "critical")]
+
+    def test_identity_providers_are_added_shown_and_deleted(self):
+        from axe_playwright_python.sync_playwright import Axe
+        axe = Axe()
+        page = self.page
+        secret = "oidc-client-secret-" + os.urandom(6).hex()
+        self.open("#/identity-providers")
+        expect(page.locator("main h1")).to_have_text("Identity providers")
+        # OIDC, first with an issuer the server refuses: its 422 lands on the issuer field and
+        # the secret is gone from the page all the same.
+        page.select_option("#idp-type", "oidc")
+        page.fill("#idp-name", "Okta web")
+        page.fill("#idp-issuer", "http://idp.example.test")
+        page.fill("#idp-client-id", "flowgate-web")
+        page.fill("#idp-client-secret", secret)
+        page.fill("#idp-scopes", "openid email groups")
+        self.expect_http_error(422)
+        page.click("button:has-text('Add provider')")
+        expect(page.locator("#idp-issuer-err")).to_have_text("must be an https URL")
+        expect(page.locator("#idp-issuer")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#idp-issuer")).to_be_focused()
+        expect(page.locator("#idp-client-secret")).to_have_value("")
+        self.assertEqual(self.serious(axe), [], "with a field error")
+        page.fill("#idp-issuer", "https://idp.example.test")
+        page.fill("#idp-client-secret", secret)
+        page.click("button:has-text('Add provider')")
+        expect(page.locator("#status")).to_contain_text('Identity provider "Okta web" added.')
+        oidc = [p for p in self.gw.api("GET", Gateway.t("identity-providers"))["items"] if p["name"] == "Okta web"][0]
+        self.assertEqual(oidc["scopes"], ["openid", "email", "groups"])
+        card = page.locator(".idp[data-id='%s']" % oidc["id"])
+        expect(card.locator(".setup")).to_contain_text("Redirect URI")
+        expect(card.locator(".setup code")).to_have_text("%s/sso/default/%s/callback" % (self.base, oidc["id"]))
+        # The secret appears nowhere: not in the page, its fields, storage, cookies or the API's answer.
+        self.assertNotIn(secret, page.content())
+        self.assertNotIn(secret, page.evaluate("() => [...document.querySelectorAll('input, textarea')].map(e => e.value).join('|')"))
+        self.assertNotIn(secret, page.evaluate("() => JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage}) + document.cookie"))
+        self.assertNotIn(secret, str(self.context.cookies()))
+        self.assertNotIn(secret, str(self.gw.api("GET", Gateway.t("identity-providers", oidc["id"]))))
+        # SAML from the IdP's metadata document.
+        page.select_option("#idp-type", "saml")
+        expect(page.locator("#idp-issuer")).to_be_hidden()
+        page.fill("#idp-name", "ADFS web")
+        page.check("#idp-saml-source-metadata_xml")
+        expect(page.locator("#idp-metadata-url")).to_be_hidden()
+        expect(page.locator("#idp-certificate")).to_be_hidden()
+        page.fill("#idp-metadata-xml", saml_metadata())
+        page.check("#idp-allow-idp-initiated")
+        page.fill("#idp-groups-attribute", "memberOf")
+        self.assertEqual(self.serious(axe), [], "the SAML form")
+        page.click("button:has-text('Add provider')")
+        expect(page.locator("#status")).to_contain_text('Identity provider "ADFS web" added.')
+        saml = [p for p in self.gw.api("GET", Gateway.t("identity-providers"))["items"] if p["name"] == "ADFS web"][0]
+        self.assertEqual((saml["entity_id"], saml["allow_idp_initiated"], saml["groups_attribute"]), ("https://idp.example.test/metadata", True, "memberOf"))
+        card = page.locator(".idp[data-id='%s']" % saml["id"])
+        sso = "%s/sso/default/%s/" % (self.base, saml["id"])
+        expect(card.locator(".setup")).to_contain_text("Assertion consumer service (ACS) URL" + sso + "acs")
+        expect(card.locator(".setup")).to_contain_text("SP entity ID" + sso + "metadata")
+        expect(card.locator(".setup")).to_contain_text("SP metadata URL" + sso + "metadata")
+        self.assertEqual(page.request.get(sso + "metadata").status, 200, "the SP metadata URL shown is served")
+        # Sign-in settings: the server's range check shows on the field, then a good value saves.
+        page.fill("#sso-idle", "0")
+        page.click("button:has-text('Save settings')")
+        expect(page.locator("#sso-idle-err")).to_contain_text("from 1 to 1440")
+        expect(page.locator("#sso-idle")).to_have_attribute("aria-invalid", "true")
+        page.fill("#sso-idle", "30")
+        page.uncheck("#sso-jit")
+        page.click("button:has-text('Save settings')")
+        expect(page.locator("#status")).to_contain_text("Single sign-on settings saved.")
+        expect(page.locator("#sso-idle")).not_to_have_attribute("aria-invalid", "true")
+        settings = self.gw.api("GET", Gateway.t("sso-settings"))
+        self.assertEqual((settings["jit_provisioning"], settings["session_idle_minutes"]), (False, 30))
+        self.gw.api("PUT", Gateway.t("sso-settings"), {"jit_provisioning": True, "session_idle_minutes": 60})
+        # Group roles, by keyboard: add a row, name the group, choose the role, save.
+        page.click("button:has-text('Add a mapping')")
+        expect(page.locator("table.group-roles tbody input").last).to_be_focused()
+        page.keyboard.type("platform-eng")
+        page.keyboard.press("Tab")
+        page.locator("table.group-roles tbody select").last.select_option("editor")
+        page.click("button:has-text('Save group roles')")
+        expect(page.locator("#status")).to_contain_text("Group roles saved.")
+        self.assertEqual(self.gw.api("GET", Gateway.t("group-roles"))["mappings"].get("platform-eng"), "editor")
+        self.assertEqual(self.serious(axe), [], "with both providers")
+        # Deleting asks first; refused, nothing happens; confirmed, the provider is gone.
+        page.click("button[aria-label='Delete identity provider Okta web']")
+        self.assertIn('Delete the identity provider "Okta web"?', self.dialogs[-1])
+        expect(page.locator(".idp[data-id='%s']" % oidc["id"])).to_have_count(1)
+        self.accept_dialogs = True
+        page.click("button[aria-label='Delete identity provider Okta web']")
+        expect(page.locator("#status")).to_contain_text('Identity provider "Okta web" deleted.')
+        expect(page.locator(".idp[data-id='%s']" % oidc["id"])).to_have_count(0)
+        names = [p["name"] for p in self.gw.api("GET", Gateway.t("identity-providers"))["items"]]
+        self.assertNotIn("Okta web", names)
+        self.assertIn("ADFS web", names)
+        self.gw.api("DELETE", Gateway.t("identity-providers", saml["id"]))
+        self.gw.api("PUT", Gateway.t("group-roles"), {"mappings": {}})
+
+    def test_sign_in_page_lists_the_tenants_providers(self):
+        from axe_playwright_python.sync_playwright import Axe
+        suffix = os.urandom(3).hex()
+        oidc = self.gw.api("POST", Gateway.t("identity-providers"), {
+            "type": "oidc", "name": "Corporate OIDC " + suffix, "issuer": "https://login.example.test", "client_id": "fg", "client_secret": "not-shown-" + suffix})
+        saml = self.gw.api("POST", Gateway.t("identity-providers"), {"type": "saml", "name": "Corporate SAML %s %s" % (suffix, XSS), "metadata_xml": saml_metadata()})
+        self.addCleanup(self.gw.api, "DELETE", Gateway.t("identity-providers", oidc["id"]))
+        self.addCleanup(self.gw.api, "DELETE", Gateway.t("identity-providers", saml["id"]))
+        # A fresh context: no session cookie.
+        context = self.browser.new_context(viewport={"width": 1200, "height": 800})
+        self.addCleanup(context.close)
+        page = context.new_page()
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.expect_http_error(401)
+        page.goto(self.base + "/#/workflows")
+        signin = page.locator(".signin")
+        expect(signin).to_contain_text("one-time sign-in link")
+        expect(page.locator("#sso-tenant")).to_have_value("default")
+        expect(page.locator("#nav")).to_be_hidden()
+        back = urllib.parse.quote("/#/workflows", safe="")
+        for provider, protocol in ((oidc, "OpenID Connect"), (saml, "SAML")):
+            link = signin.get_by_role("link", name=re.compile("Sign in with %s" % re.escape(provider["name"])))
+            expect(link).to_have_attribute("href", "/sso/default/%s/login?return_to=%s" % (provider["id"], back))
+            expect(link).to_contain_text(protocol)
+        violations = Axe().run(page).response["violations"]
+        self.assertEqual([(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")], [])
+        # The SAML link really starts a login: the gateway sends the browser to the IdP with a
+        # request (the OIDC one would first read the made-up issuer's discovery document).
+        href = signin.get_by_role("link", name=re.compile("Sign in with Corporate SAML")).get_attribute("href")
+        started = context.request.get(self.base + href, max_redirects=0)
+        self.assertEqual(started.status, 302)
+        self.assertTrue(started.headers["location"].startswith("https://idp.example.test/sso?SAMLRequest="), started.headers["location"])
+        # By keyboard: another tenant, unknown here, says so.
+        self.expect_http_error(404)
+        page.focus("#sso-tenant")
+        page.keyboard.press("Control+a")
+        page.keyboard.type("no-such-tenant")
+        page.keyboard.press("Enter")
+        expect(signin).to_contain_text('There is no tenant "no-such-tenant".')
+        expect(signin.get_by_role("link")).to_have_count(0)
+        page.keyboard.press("Control+a")
+        page.keyboard.type("default")
+        page.keyboard.press("Enter")
+        link = signin.get_by_role("link", name=re.compile("Corporate SAML"))
+        expect(link).to_contain_text(XSS)
+        link.focus()
+        expect(link).to_be_focused()
+        self.assertNotIn("not-shown-" + suffix, page.content())
+        # A provider name holding markup is text on both screens, and nothing runs.
+        self.assertEqual(page.eval_on_selector_all("img[src='x']", "els => els.length"), 0)
+        self.open("#/identity-providers")
+        expect(self.page.locator(".idp[data-id='%s'] h3" % saml["id"])).to_contain_text(XSS)
+        self.assertEqual(self.page.eval_on_selector_all("img[src='x']", "els => els.length"), 0)
+        self.assertEqual(self.dialogs, [])
 
     def test_forced_colors_shows_nodes_edges_and_focus(self):
         page = self.page

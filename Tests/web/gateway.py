@@ -155,6 +155,24 @@ class Gateway:
         return context
 
 
+def saml_metadata(entity_id="https://idp.example.test/metadata", sso_url="https://idp.example.test/sso"):
+    """A small valid SAML IdP metadata document whose signing certificate is a real self-signed
+    one made here with `openssl req -x509` (the gateway loads it when the provider is added)."""
+    with tempfile.TemporaryDirectory(prefix="flowgate-saml-") as d:
+        cert = os.path.join(d, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", os.path.join(d, "key.pem"), "-out", cert,
+                        "-days", "30", "-subj", "/CN=idp.example.test"], check=True, capture_output=True)
+        with open(cert) as f:
+            body = "".join(line.strip() for line in f if "-----" not in line)
+    return ('<?xml version="1.0"?>\n'
+            '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="%s">\n'
+            '  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">\n'
+            '    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>%s</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>\n'
+            '    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="%s"/>\n'
+            '  </md:IDPSSODescriptor>\n'
+            '</md:EntityDescriptor>\n') % (entity_id, body, sso_url)
+
+
 class Peer:
     """A small real HTTP server on loopback: `GET /metrics.json` answers metrics items of the
     last ten minutes (two hosts, every 15 s) and a note holding markup; every POST or PUT is

@@ -6,6 +6,7 @@ import { Catalog } from './model/catalog.js';
 import { editorPage } from './ui/editor-page.js';
 import { workflowsPage, auditPage, tokensPage, secretsPage, policiesPage, deadLettersPage, quotasPage, scimTokensPage } from './ui/pages.js';
 import { showShortcuts } from './ui/shortcuts.js';
+import { identityProvidersPage, ssoChooser } from './ui/identity.js';
 import { problemSummary } from './model/problems.js';
 
 const main = document.getElementById('main');
@@ -19,20 +20,12 @@ let current = null; // {isDirty()} of the editor on screen
 function signIn(message) {
   nav.hidden = true;
   replace(who);
-  const tenant = h('input', { id: 'sso-tenant', type: 'text', autocomplete: 'organization', required: true });
-  const idp = h('input', { id: 'sso-idp', type: 'text', required: true });
-  const form = h('form', { onsubmit: (e) => {
-    e.preventDefault();
-    location.assign(`/sso/${encodeURIComponent(tenant.value.trim())}/${encodeURIComponent(idp.value.trim())}/login`);
-  } },
-  h('p', {}, h('label', { for: 'sso-tenant' }, 'Tenant'), ' ', tenant),
-  h('p', {}, h('label', { for: 'sso-idp' }, 'Identity provider'), ' ', idp),
-  h('button', { type: 'submit', class: 'primary' }, 'Sign in with single sign-on'));
+  const returnTo = `${location.pathname}${location.search}${location.hash}`;
   replace(main, h('div', { class: 'signin' },
     h('h1', {}, 'Sign in to Flowgate'),
     message ? h('p', { role: 'alert' }, message) : null,
-    h('p', {}, 'Open the one-time sign-in link printed when the server first started (http://…/login?code=…), or sign in through your tenant\'s single sign-on at /sso/{tenant}/{idp}/login:'),
-    form));
+    h('p', {}, 'Sign in through your tenant\'s single sign-on below, or open the one-time sign-in link printed when the server first started (http://…/login?code=…).'),
+    ssoChooser(api, { tenant: new URLSearchParams(location.search).get('tenant') || 'default', returnTo })));
 }
 
 async function boot() {
@@ -122,6 +115,9 @@ async function route() {
         break;
       case 'scim-tokens':
         await scimTokensPage(main, ctx);
+        break;
+      case 'identity-providers':
+        await identityProvidersPage(main, ctx);
         break;
       default:
         await workflowsPage(main, ctx);
