@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 
+from peer_process import accept_termination, watch_parent
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
@@ -364,30 +365,6 @@ def create_app(issuer, clients):
         return jsonify(jwks_fetches=STATE["jwks_fetches"], kid=STATE["key"].kid, mode=STATE["mode"])
 
     return app
-
-
-def accept_termination():
-    """Unblocks SIGTERM/SIGINT: a parent that spawns us from a thread with those signals
-    blocked (Foundation's Process does) would otherwise be unable to stop us by pid."""
-    import signal
-
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-
-
-def watch_parent(pid):
-    """Exits this process when the test process that started it is gone (no orphans)."""
-    import os
-
-    def loop():
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                os._exit(0)
-
-    threading.Thread(target=loop, daemon=True).start()
 
 
 def main():

@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 
+from peer_process import accept_termination, watch_parent
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -272,30 +273,6 @@ def create_app(base, key_path, cert_path):
         return jsonify(response=base64.b64encode(forged).decode())
 
     return app
-
-
-def accept_termination():
-    """Unblocks SIGTERM/SIGINT: a parent that spawns us from a thread with those signals
-    blocked (Foundation's Process does) would otherwise be unable to stop us by pid."""
-    import signal
-
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-
-
-def watch_parent(pid):
-    """Exits this process when the test process that started it is gone (no orphans)."""
-    import os
-
-    def loop():
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(pid, 0)
-            except OSError:
-                os._exit(0)
-
-    threading.Thread(target=loop, daemon=True).start()
 
 
 def main():

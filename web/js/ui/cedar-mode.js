@@ -1,5 +1,6 @@
 // A small CodeMirror 5 mode for Cedar policies: effects and scope keywords, operators,
 // strings, entity references (Type::"id"), annotations and // comments.
+import { continueString } from './mode-strings.js';
 export function defineCedarMode(CodeMirror) {
   if (!CodeMirror || CodeMirror.modes.cedar) return;
   const keywords = new Set(['permit', 'forbid', 'when', 'unless', 'if', 'then', 'else', 'in', 'has', 'like', 'is']);
@@ -8,17 +9,7 @@ export function defineCedarMode(CodeMirror) {
   CodeMirror.defineMode('cedar', () => ({
     startState: () => ({ inString: false }),
     token(stream, state) {
-      if (state.inString) {
-        while (!stream.eol()) {
-          const ch = stream.next();
-          if (ch === '\\') stream.next();
-          else if (ch === '"') {
-            state.inString = false;
-            break;
-          }
-        }
-        return 'string';
-      }
+      if (state.inString) return continueString(stream, state);
       if (stream.eatSpace()) return null;
       if (stream.match('//')) {
         stream.skipToEnd();

@@ -1,5 +1,6 @@
 // A small CodeMirror 5 mode for jq programs (Debian's CodeMirror has none): strings with
 // \( ) interpolation kept simple, numbers, keywords, builtins, $variables, .paths, comments.
+import { continueString } from './mode-strings.js';
 export function defineJqMode(CodeMirror) {
   if (!CodeMirror || CodeMirror.modes.jq) return;
   const keywords = new Set(['def', 'if', 'then', 'elif', 'else', 'end', 'as', 'reduce', 'foreach', 'try', 'catch', 'label', 'import', 'include', 'and', 'or', 'not', '__loc__']);
@@ -8,17 +9,7 @@ export function defineJqMode(CodeMirror) {
   CodeMirror.defineMode('jq', () => ({
     startState: () => ({ inString: false }),
     token(stream, state) {
-      if (state.inString) {
-        while (!stream.eol()) {
-          const ch = stream.next();
-          if (ch === '\\') stream.next();
-          else if (ch === '"') {
-            state.inString = false;
-            break;
-          }
-        }
-        return 'string';
-      }
+      if (state.inString) return continueString(stream, state);
       if (stream.eatSpace()) return null;
       if (stream.peek() === '#') {
         stream.skipToEnd();
