@@ -411,6 +411,16 @@ paths[f"{T}/retention"] = {
     "put": op("Set the run retention (finished runs older than max_age_days, or beyond the newest max_runs, are deleted)", "200",
               json_response("Retention", ref("Retention")), jbody(ref("Retention")), op_id="putRetention"),
 }
+paths[f"{T}/runs/{{run}}/stream"] = {
+    "parameters": [TENANT, path_param("run", "Run id")],
+    "get": op("The run's events as server-sent events until it has ended (at most a minute per stream; reconnect with Last-Event-ID)",
+              "200", {"description": "text/event-stream: id = sequence number, event = type, data = the event",
+                      "content": {"text/event-stream": {"schema": STR}}},
+              errors=("400", "401", "403", "404", "503"),
+              params=({"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}},
+                      {"name": "after_seq", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0, "maximum": 999999999999999999}}),
+              op_id="streamRunEvents"),
+}
 paths["/hooks/{tenant}/{path}"] = {
     "parameters": [TENANT, path_param("path", "The webhook trigger's path (may contain '/')")],
     "post": {"summary": "Webhook trigger: starts the workflow whose trigger.webhook node has this path",
@@ -536,7 +546,7 @@ link(f"{T}/policies", "post", "201", ["getPolicy", "updatePolicy", "deletePolicy
 link(f"{T}/secrets", "post", "201", ["getSecret", "updateSecret", "deleteSecret", "rotateSecret"], BY_ID)
 link(f"{T}/identity-providers", "post", "201", ["getIdentityProvider", "deleteIdentityProvider"], BY_ID)
 RUN_LINK = {"tenant": "$request.path.tenant", "run": "$response.body#/id"}
-link(f"{T}/workflows/{{id}}/runs", "post", "201", ["getRun", "getRunEvents"], RUN_LINK)
+link(f"{T}/workflows/{{id}}/runs", "post", "201", ["getRun", "getRunEvents", "streamRunEvents"], RUN_LINK)
 
 # SCIM 2.0 (RFC 7644) per tenant: the resources are described by SCIM's own discovery
 # endpoints; here the shapes are kept open and errors are SCIM error documents.

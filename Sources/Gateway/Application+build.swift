@@ -199,6 +199,7 @@ extension Gateway {
         addIdentityRoutes(tenant: tenant)
         addWorkflowRoutes(api: api, tenant: tenant)
         addRunRoutes(tenant: tenant)
+        addRunStreamRoute(tenant: tenant)
         addAuditRoutes(api: api, tenant: tenant)
         addQuotaRoutes(tenant: tenant, defaults: quotas.defaults)
         addPolicyRoutes(tenant: tenant)

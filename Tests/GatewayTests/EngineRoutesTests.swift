@@ -145,6 +145,46 @@ import Testing
         }
     }
 
+    @Test func runEventsStreamAsServerSentEventsUntilTheRunEnds() async throws {
+        try await TestGateway.with { api in
+            try await Self.tenant(api, "acme")
+            try await Self.tenant(api, "other")
+            let definition: JSONValue = [
+                "nodes": [["id": "a", "type": "core.set", "config": ["fields": ["k": "v"]]], ["id": "b", "type": "core.noop"]],
+                "edges": [["from": "a", "to": "b"]],
+            ]
+            let workflow = try await api.post("/api/v1/tenants/acme/workflows", ["name": "streamed", "definition": definition])
+            let wf = workflow.json["id"]?.stringValue ?? ""
+            let run = try await api.post("/api/v1/tenants/acme/workflows/\(wf)/runs", ["input": ["x": 1]]).json["id"]?.stringValue ?? ""
+
+            // The whole log, in order, ending once the run has ended.
+            let stream = try await api.get("/api/v1/tenants/acme/runs/\(run)/stream")
+            #expect(stream.status == 200)
+            #expect(stream.header("content-type") == "text/event-stream")
+            let frames = stream.text.components(separatedBy: "\n\n").filter { $0.hasPrefix("id: ") }
+            let ids = frames.compactMap { Int64($0.split(separator: "\n")[0].dropFirst(4)) }
+            #expect(ids == Array(1...Int64(ids.count)) && ids.count >= 6, "\(ids)")
+            #expect(frames.first?.contains("event: RunCreated") == true)
+            #expect(frames.last?.contains("event: RunSucceeded") == true)
+            let events = try await api.get("/api/v1/tenants/acme/runs/\(run)/events").json["events"]?.arrayValue ?? []
+            #expect(events.count == frames.count)
+            if let last = frames.last, let data = last.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }) {
+                #expect(try JSONValue.parse(String(data.dropFirst(6))) == events.last)
+            }
+
+            // A reconnecting browser sends the last id it saw and gets only what followed.
+            let resumed = try await api.send(.GET, "/api/v1/tenants/acme/runs/\(run)/stream", headers: [("Last-Event-ID", "\(ids.count - 1)")])
+            #expect(resumed.text.components(separatedBy: "\n\n").filter { $0.hasPrefix("id: ") }.count == 1)
+            #expect(try await api.send(.GET, "/api/v1/tenants/acme/runs/\(run)/stream", headers: [("Last-Event-ID", "x")]).status == 400)
+
+            // Another tenant's token cannot find the run; an unknown run is 404 too.
+            let otherToken = try await api.post("/api/v1/tenants/other/tokens", ["name": "o", "role": "owner"]).json["token"]?.stringValue
+            #expect(try await api.with(token: otherToken).get("/api/v1/tenants/acme/runs/\(run)/stream").status == 404)
+            #expect(try await api.with(token: otherToken).get("/api/v1/tenants/other/runs/\(run)/stream").status == 404)
+            #expect(try await api.get("/api/v1/tenants/acme/runs/no-such-run/stream").status == 404)
+        }
+    }
+
     @Test func retentionIsReadAndSetPerTenant() async throws {
         try await TestGateway.with { api in
             try await Self.tenant(api, "acme")

@@ -166,6 +166,8 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(sink.written(), {}, "a dry run writes nothing")
         # A real run, followed live until it ends: the sink writes to the store.
         fetches = len(self.peer.fetches)
+        requested = []
+        page.on("request", lambda r: requested.append(r.url))
         page.click("button:has-text('Run…')")
         page.click("dialog button:has-text('Start the run')")
         expect(page).to_have_url(re.compile(r"#/runs/[0-9a-f-]+$"))
@@ -173,6 +175,9 @@ class BrowserTest(unittest.TestCase):
         expect(page.locator(".runpanel .run-title")).to_have_text("Run " + run_id)
         expect(page.locator(".runpanel .run-status")).to_have_text("succeeded", timeout=60000)
         self.assertEqual(self.gw.api("GET", Gateway.t("runs", run_id))["status"], "succeeded")
+        # Followed live through the run's server-sent event stream, not by polling.
+        self.assertTrue(any(u.endswith("/runs/%s/stream" % run_id) for u in requested), requested)
+        self.assertFalse(any("/runs/%s/events" % run_id in u for u in requested), requested)
         for node in ids.values():
             expect(page.locator(".node[data-id='%s']" % node)).to_have_class(SUCCEEDED)
         chart = page.locator(".runpanel img.chart")

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Engine
 import Hummingbird
 import JSON
@@ -104,6 +105,67 @@ extension Gateway {
                 let next: JSONValue = page.count == limit ? (page.last.map { .int($0.seq) } ?? .null) : .null
                 return Response.json(["events": .array(page.map(Gateway.eventJSON)), "next_after_seq": next])
             }
+        }
+    }
+
+    /// `GET .../runs/{run}/stream`: the run's events as server-sent events (`id` = sequence
+    /// number, `event` = type, `data` = the event as in `/events`), from after `Last-Event-ID`
+    /// (or `after_seq`), until the run has ended and every event was sent. A stream lasts at
+    /// most a minute (a comment every 15 s keeps proxies from closing it); browsers reconnect
+    /// with `Last-Event-ID` and continue where it stopped. Server-side it polls the run's log
+    /// every 200 ms, so it works whichever server process executes the run.
+    func addRunStreamRoute(tenant: RouterGroup<FlowgateRequestContext>) {
+        let store = self.store
+        on(tenant, prefix: "/api/v1/tenants/:tenant", .get, "runs/:run/stream", action: "run.read", resource: .parameter(type: "Run", parameter: "run")) { request, context in
+            let t = try context.requireTenant()
+            let runID = try context.parameter("run")
+            var afterSeq: Int64 = 0
+            let sent: String? = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("after_seq").map { String($0) }
+            if let text = sent {
+                guard let n = Int64(text), n >= 0 else { throw Problem.badRequest("Last-Event-ID (or after_seq) must be a non-negative integer") }
+                afterSeq = n
+            }
+            guard try await store.read({ try await RunRepository($0, tenant: t).get(runID) }) != nil else { throw Problem.notFound("run") }
+            let start = afterSeq
+            let body = ResponseBody { writer in
+                let clock = ContinuousClock()
+                let deadline = clock.now + .seconds(60)
+                var lastWrite = clock.now
+                var seq = start
+                while clock.now < deadline {
+                    let after = seq
+                    let (page, finished): ([RunEventRecord], Bool) = try await store.read { db in
+                        let runs = RunRepository(db, tenant: t)
+                        let page = try await runs.events(runID, afterSeq: after, limit: 500)
+                        let status = try await runs.get(runID).map { RunStatus($0.status) }
+                        return (page, status?.isTerminal ?? true)
+                    }
+                    if !page.isEmpty {
+                        var text = ""
+                        for event in page {
+                            text += "id: \(event.seq)\nevent: \(event.type)\ndata: \(Gateway.eventJSON(event).serialized())\n\n"
+                        }
+                        try await writer.write(ByteBuffer(string: text))
+                        seq = page.last?.seq ?? seq
+                        lastWrite = clock.now
+                        if page.count == 500 { continue }
+                    }
+                    // The status is read after the events: ended with nothing left means done.
+                    if finished && page.count < 500 {
+                        let sent = seq
+                        let rest = try await store.read { try await RunRepository($0, tenant: t).events(runID, afterSeq: sent, limit: 1) }
+                        if rest.isEmpty { break }
+                        continue
+                    }
+                    if clock.now - lastWrite > .seconds(15) {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        lastWrite = clock.now
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
         }
     }
 

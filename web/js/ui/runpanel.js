@@ -7,6 +7,9 @@ import { topologicalOrder } from '../model/cycles.js';
 import { announce, setStatus } from './announce.js';
 import { problemSummary } from '../model/problems.js';
 
+// The run event types the engine writes; each arrives as a named server-sent event.
+const EVENT_TYPES = ['RunCreated', 'RunStarted', 'StepStarted', 'StepSucceeded', 'StepFailed', 'StepSkipped', 'ItemSucceeded', 'ItemFailed', 'RunSucceeded', 'RunFailed', 'RunRedriven'];
+
 export class RunPanel {
   constructor({ api, editor, canvas, onOpenRun }) {
     this.api = api;
@@ -55,36 +58,66 @@ export class RunPanel {
     announce(`dry run ${body.status}`);
   }
 
-  /** Follows a run until it ends: events page by page, node status on the canvas, then results. */
+  /** Follows a run until it ends: its events as they are committed (server-sent events from
+   * `.../stream`; the browser reconnects with Last-Event-ID), node status on the canvas, then
+   * the results. Falls back to reading `.../events` page by page where EventSource is missing. */
   async follow(tenantRunPath, run) {
     const token = this.open(`Run ${run.id}`);
     let state = foldEvents([]);
     const path = tenantRunPath;
+    let finished = false;
+    // Nothing of the previous run or dry run may show until this run's events arrive.
+    this.statusEl.textContent = state.status;
+    this.statusEl.className = `run-status st-${state.status}`;
+    this.canvas.setStatuses(null);
+    const apply = async (fresh) => {
+      if (token !== this.token || finished) return;
+      state = foldEvents(fresh, state);
+      for (const e of fresh) this.timeline.append(this.eventItem(e));
+      this.statusEl.textContent = state.status;
+      this.statusEl.className = `run-status st-${state.status}`;
+      this.canvas.setStatuses(Object.fromEntries(Object.entries(state.nodes).map(([id, n]) => [id, n.status])));
+      if (isTerminal(state.status)) {
+        finished = true;
+        const full = await this.api.get(path);
+        if (token !== this.token) return;
+        this.renderResults(nodeResults(full), full.error, state);
+        if (state.deadLetter) this.showDeadLetter(state.deadLetter);
+        setStatus(`run ${state.status}`, state.status === 'succeeded' ? 'ok' : 'error');
+        return;
+      }
+      this.renderResults(Object.fromEntries(Object.entries(state.nodes).map(([id, n]) => [id, { status: n.status, attempts: n.attempts, input: n.input, output: n.outputs?.out ?? n.outputs, error: n.errors.at(-1)?.message ?? null }])), null, state);
+    };
+    if (typeof EventSource === 'function') {
+      const source = new EventSource(`${path}/stream`);
+      const stop = () => source.close();
+      const onEvent = (message) => {
+        // Stops when another run is shown or the editor has been left.
+        if (token !== this.token || !this.el.isConnected || finished) { stop(); return; }
+        let event;
+        try { event = JSON.parse(message.data); } catch { return; }
+        if (typeof event.seq !== 'number' || event.seq <= state.lastSeq) return;
+        apply([event]).then(() => { if (finished) stop(); }, (error) => setStatus(`could not follow the run: ${problemSummary(error.problem, error.status)}`, 'error'));
+      };
+      for (const type of EVENT_TYPES) source.addEventListener(type, onEvent);
+      source.onmessage = onEvent;
+      source.onerror = () => {
+        // The server ends each stream after a while and the browser reconnects by itself; a
+        // run that ended closes it here.
+        if (finished || token !== this.token) stop();
+      };
+      return;
+    }
     const poll = async () => {
-      // Stops when another run is shown or the editor has been left.
       if (token !== this.token || !this.el.isConnected) return;
       try {
         let page;
         do {
           page = await this.api.get(`${path}/events`, { query: { after_seq: state.lastSeq, limit: 1000 } });
           if (token !== this.token) return;
-          const fresh = (page.events ?? []).filter((e) => e.seq > state.lastSeq);
-          state = foldEvents(fresh, state);
-          for (const e of fresh) this.timeline.append(this.eventItem(e));
+          await apply((page.events ?? []).filter((e) => e.seq > state.lastSeq));
         } while (page.next_after_seq !== null && page.next_after_seq !== undefined);
-        this.statusEl.textContent = state.status;
-        this.statusEl.className = `run-status st-${state.status}`;
-        this.canvas.setStatuses(Object.fromEntries(Object.entries(state.nodes).map(([id, n]) => [id, n.status])));
-        if (isTerminal(state.status)) {
-          const full = await this.api.get(path);
-          if (token !== this.token) return;
-          this.renderResults(nodeResults(full), full.error, state);
-          if (state.deadLetter) this.showDeadLetter(state.deadLetter);
-          setStatus(`run ${state.status}`, state.status === 'succeeded' ? 'ok' : 'error');
-          return;
-        }
-        this.renderResults(Object.fromEntries(Object.entries(state.nodes).map(([id, n]) => [id, { status: n.status, attempts: n.attempts, input: n.input, output: n.outputs?.out ?? n.outputs, error: n.errors.at(-1)?.message ?? null }])), null, state);
-        setTimeout(poll, 1000);
+        if (!finished) setTimeout(poll, 1000);
       } catch (error) {
         setStatus(`could not follow the run: ${problemSummary(error.problem, error.status)}`, 'error');
         if (token === this.token) setTimeout(poll, 3000);
