@@ -73,7 +73,9 @@ struct Gateway: Sendable {
                 guard let tenant = context.tenant else { throw Problem.notFound("tenant") }
                 entity = EntityRef("Tenant", tenant.id.rawValue)
             case .parameter(let type, let parameter):
-                entity = EntityRef(type, context.parameters.get(parameter) ?? "")
+                // Decoded, so that policies and the audit entry name what the client asked for.
+                let raw = context.parameters.get(parameter) ?? ""
+                entity = EntityRef(type, raw.removingPercentEncoding ?? raw)
             }
             try gateway.authorize(context, action: action, resource: entity)
             return try await handler(request, context)

@@ -215,8 +215,9 @@ extension FlowgateRequestContext {
     }
 
     /// A path parameter.
+    /// A path parameter, percent-decoded (as the client meant it; an invalid escape is kept as sent).
     func parameter(_ name: String) throws -> String {
         guard let value = parameters.get(name), !value.isEmpty else { throw Problem.notFound(name) }
-        return value
+        return value.removingPercentEncoding ?? value
     }
 }
