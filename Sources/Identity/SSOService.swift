@@ -50,6 +50,7 @@ public final class SSOService: Sendable {
     let identity: IdentityService
     let secrets: SecretService
     let transport: any SSOHTTPTransport
+    let metadataTransport: any SSOHTTPTransport
     let clock: any SSOClock
     /// Discovery and JWKS caches per provider, dropped when the provider changes.
     private let oidcCaches = Mutex<[String: (updatedAt: Int64, cache: OIDCProviderCache)]>([:])
@@ -60,6 +61,7 @@ public final class SSOService: Sendable {
         self.secrets = secrets
         self.configuration = configuration
         self.transport = AsyncHTTPClientTransport(client: httpClient)
+        self.metadataTransport = AsyncHTTPClientTransport(client: httpClient, timeout: .seconds(4), maxBodyBytes: 256 * 1024)
         self.clock = StoreSSOClock(clock: store.clock)
     }
 
@@ -210,13 +212,19 @@ public final class SSOService: Sendable {
     /// loopback http where allowed; at most 256 KiB; no redirects).
     private func fetchMetadata(_ body: [String: JSONValue]) async throws -> String? {
         guard body["type"]?.stringValue == "saml", let value = body["metadata_url"] else { return nil }
-        guard body["metadata_xml"] == nil else { throw IdentityError.invalid("metadata_url", "give either metadata_url or metadata_xml") }
+        // Everything that can be refused without the network is refused first.
+        guard body["metadata_xml"] == nil, body["entity_id"] == nil, body["sso_url"] == nil, body["certificate_pem"] == nil else {
+            throw IdentityError.invalid("metadata_url", "give either metadata_url, metadata_xml, or entity_id, sso_url and certificate_pem")
+        }
         guard let url = value.stringValue, url.utf8.count <= 2048, SSOSupport.isAcceptableEndpoint(url, allowLoopbackHTTP: configuration.allowLoopbackHTTP) else {
             throw IdentityError.invalid("metadata_url", "must be an https URL")
         }
         let response: SSOHTTPResponse
         do {
-            response = try await transport.send(SSOHTTPRequest(method: "GET", url: url, headers: [("Accept", "application/samlmetadata+xml, application/xml")]))
+            // A short timeout: an admin is waiting on this request.
+            response = try await metadataTransport.send(
+                SSOHTTPRequest(method: "GET", url: url, headers: [("Accept", "application/samlmetadata+xml, application/xml")])
+            )
         } catch {
             throw IdentityError.invalid("metadata_url", "the metadata could not be fetched")
         }
