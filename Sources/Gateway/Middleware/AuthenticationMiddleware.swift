@@ -48,16 +48,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// The value of a cookie in the request's `Cookie` headers (the first occurrence).
+    /// The value of a cookie in the request's `Cookie` headers (the first occurrence), nil when empty.
     static func cookie(_ name: String, in request: Request) -> String? {
-        for header in request.headers[values: .cookie] {
-            for pair in header.split(separator: ";") {
-                let trimmed = pair.drop { $0 == " " }
-                guard let eq = trimmed.firstIndex(of: "="), trimmed[..<eq] == name else { continue }
-                let value = trimmed[trimmed.index(after: eq)...]
-                return value.isEmpty ? nil : String(value)
-            }
-        }
-        return nil
+        guard let value = request.cookies[name]?.value, !value.isEmpty else { return nil }
+        return value
     }
 }

@@ -17,21 +17,26 @@ extension Gateway {
 
         register(group, prefix: prefix, .get, "login") { request, context in
             let (tenant, idp) = try await gateway.ssoTarget(context, action: "sso.login_start")
-            let start = try await gateway.refusing(context) {
+            let start = try await gateway.refusing(context, tenant: tenant, idp: idp) {
                 try await gateway.sso.startLogin(tenant: tenant, providerID: idp, returnTo: request.uri.queryParameters.get("return_to"))
             }
             let record = try await gateway.sso.provider(in: tenant.id, id: idp)
             // OIDC returns by a top-level GET (Lax suffices); SAML by a cross-site POST, which
             // only sends a SameSite=None cookie (and browsers require Secure with None).
-            let sameSite = record.type == "saml" ? "None; Secure" : "Lax" + (gateway.sso.configuration.secureCookies ? "; Secure" : "")
-            let cookie = "\(SSOService.bindingCookie)=\(start.binding); Path=/sso/\(tenant.slug)/\(idp); HttpOnly; SameSite=\(sameSite); "
-                + "Max-Age=\(start.bindingMaxAge.components.seconds)"
-            return Response(status: .found, headers: [.location: start.location, .setCookie: cookie, .cacheControl: "no-store"])
+            let saml = record.type == "saml"
+            let cookie = Cookie(
+                name: SSOService.bindingCookie, value: start.binding, maxAge: Int(start.bindingMaxAge.components.seconds),
+                path: Self.bindingPath(tenant, idp), secure: saml || gateway.sso.configuration.secureCookies, httpOnly: true,
+                sameSite: saml ? .none : .lax
+            )
+            var response = Response(status: .found, headers: [.location: start.location, .cacheControl: "no-store"])
+            response.setCookie(cookie)
+            return response
         }
         register(group, prefix: prefix, .get, "callback") { request, context in
             let (tenant, idp) = try await gateway.ssoTarget(context, action: "sso.login")
             context.audit?.update { $0.detail["protocol"] = "oidc" }
-            let outcome = try await gateway.refusing(context) {
+            let outcome = try await gateway.refusing(context, tenant: tenant, idp: idp) {
                 try await gateway.sso.finishOIDC(
                     tenant: tenant, providerID: idp, query: request.uri.query ?? "",
                     binding: AuthenticationMiddleware.cookie(SSOService.bindingCookie, in: request), logger: context.logger
@@ -56,7 +61,7 @@ extension Gateway {
                 throw Problem.badRequest("the form must carry exactly one SAMLResponse")
             }
             let relayState = fields.first { $0.0 == "RelayState" }?.1
-            let outcome = try await gateway.refusing(context) {
+            let outcome = try await gateway.refusing(context, tenant: tenant, idp: idp) {
                 try await gateway.sso.finishSAML(
                     tenant: tenant, providerID: idp, samlResponse: samlResponse, relayState: relayState,
                     binding: AuthenticationMiddleware.cookie(SSOService.bindingCookie, in: request), logger: context.logger
@@ -93,8 +98,17 @@ extension Gateway {
         return (tenant, idp)
     }
 
-    /// Runs a login step; a refusal becomes 403 with its reason in the audit entry.
-    private func refusing<R>(_ context: FlowgateRequestContext, _ body: () async throws -> R) async throws -> R {
+    /// Where a provider's binding cookie lives (it must be cleared at the same path).
+    static func bindingPath(_ tenant: Tenant, _ idp: String) -> String { "/sso/\(tenant.slug)/\(idp)" }
+
+    /// A cookie that removes `name` at `path` from the browser.
+    static func clearing(_ name: String, path: String) -> Cookie {
+        Cookie(name: name, value: "", maxAge: 0, path: path, httpOnly: true)
+    }
+
+    /// Runs a login step; a refusal becomes 403 with its reason in the audit entry, and the
+    /// browser's binding cookie for the provider is cleared.
+    private func refusing<R>(_ context: FlowgateRequestContext, tenant: Tenant, idp: String, _ body: () async throws -> R) async throws -> R {
         do {
             return try await body()
         } catch let refusal as SSOService.LoginRefused {
@@ -103,11 +117,9 @@ extension Gateway {
                 $0.reasons = [refusal.reason]
             }
             throw Problem(.forbidden, kind: "sso-refused", title: "Sign-in refused", detail: "sign-in refused: \(refusal.message)",
-                          headers: [.setCookie: Self.expiredBindingCookie])
+                          headers: [.setCookie: Self.clearing(SSOService.bindingCookie, path: Self.bindingPath(tenant, idp)).description])
         }
     }
-
-    private static let expiredBindingCookie = "\(SSOService.bindingCookie)=; Path=/sso; HttpOnly; Max-Age=0"
 
     /// Sets the session cookie and sends the browser on (303, so the POST is not repeated).
     private func signedIn(_ outcome: SSOService.LoginOutcome, tenant: Tenant, idp: String, context: FlowgateRequestContext) -> Response {
@@ -117,20 +129,19 @@ extension Gateway {
             $0.detail["session_id"] = .string(outcome.session.id)
             $0.detail["user_created"] = .bool(outcome.created)
         }
-        return sessionResponse(outcome, clearing: "/sso/\(tenant.slug)/\(idp)")
+        return sessionResponse(outcome, clearing: Self.bindingPath(tenant, idp))
     }
 
     /// 303 to the outcome's local path with the session cookie set (and the binding cookie at
     /// `clearing` removed).
     func sessionResponse(_ outcome: SSOService.LoginOutcome, clearing bindingPath: String?) -> Response {
-        let secure = sso.configuration.secureCookies ? "; Secure" : ""
-        let maxAge = (outcome.session.expiresAt - outcome.session.createdAt) / 1000
-        var headers: HTTPFields = [.location: outcome.returnTo, .cacheControl: "no-store"]
-        headers.append(HTTPField(name: .setCookie, value: "\(SSOService.sessionCookie)=\(outcome.sessionToken); Path=/; HttpOnly; SameSite=Lax\(secure); Max-Age=\(maxAge)"))
-        if let bindingPath {
-            headers.append(HTTPField(name: .setCookie, value: "\(SSOService.bindingCookie)=; Path=\(bindingPath); HttpOnly; Max-Age=0"))
-        }
-        return Response(status: .seeOther, headers: headers)
+        var response = Response(status: .seeOther, headers: [.location: outcome.returnTo, .cacheControl: "no-store"])
+        response.setCookie(Cookie(
+            name: SSOService.sessionCookie, value: outcome.sessionToken, maxAge: Int((outcome.session.expiresAt - outcome.session.createdAt) / 1000),
+            path: "/", secure: sso.configuration.secureCookies, httpOnly: true, sameSite: .lax
+        ))
+        if let bindingPath { response.setCookie(Self.clearing(SSOService.bindingCookie, path: bindingPath)) }
+        return response
     }
 
     // MARK: The browser's session (/api/v1/session)
@@ -179,10 +190,9 @@ extension Gateway {
                 $0.decision = "allow"
                 $0.tenant = session.tenantID
             }
-            let secure = sso.configuration.secureCookies ? "; Secure" : ""
-            return Response(status: .noContent, headers: [
-                .setCookie: "\(SSOService.sessionCookie)=; Path=/; HttpOnly; SameSite=Lax\(secure); Max-Age=0", .cacheControl: "no-store",
-            ])
+            var response = Response(status: .noContent, headers: [.cacheControl: "no-store"])
+            response.setCookie(Gateway.clearing(SSOService.sessionCookie, path: "/"))
+            return response
         }
     }
 
