@@ -107,11 +107,13 @@ public final class IdentityService: Sendable {
     /// The roles a user holds: bound directly, bound to one of their groups, or given to one of
     /// their groups by name through the tenant's group-to-role mapping (`group_roles` in its
     /// settings, which SCIM and single sign-on groups use).
-    static func roles(ofUser userID: String, in tenant: TenantID, _ db: any SQLExecutor) async throws -> Set<String> {
+    /// `assertedGroups` are group names an identity provider vouched for at sign-in (a
+    /// session's), mapped like the user's own groups.
+    static func roles(ofUser userID: String, in tenant: TenantID, assertedGroups: [String] = [], _ db: any SQLExecutor) async throws -> Set<String> {
         var roles = try await RoleBindingRepository(db, tenant: tenant).roles(ofUser: userID)
         let settings = try await TenantRepository(db).get(tenant).flatMap { try? JSONValue.parse($0.settings) }
         if let mapping = settings?["group_roles"]?.objectValue, !mapping.isEmpty {
-            for name in try await GroupRepository(db, tenant: tenant).groupNames(ofUser: userID) {
+            for name in try await GroupRepository(db, tenant: tenant).groupNames(ofUser: userID) + assertedGroups {
                 if let role = mapping[name]?.stringValue, DefaultPolicies.rank(of: role) != nil { roles.insert(role) }
             }
         }

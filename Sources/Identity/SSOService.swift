@@ -611,14 +611,9 @@ public final class SSOService: Sendable {
     public func principal(for session: SessionRecord) async throws -> Principal? {
         try await store.read { db -> Principal? in
             guard let user = try await UserRepository(db, tenant: session.tenantID).get(session.userID), user.active else { return nil }
-            var roles = try await IdentityService.roles(ofUser: user.id, in: session.tenantID, db)
+            let roles = try await IdentityService.roles(ofUser: user.id, in: session.tenantID, assertedGroups: session.groups, db)
             var groups = Set(try await GroupRepository(db, tenant: session.tenantID).groupIDs(ofUser: user.id))
             if !session.groups.isEmpty {
-                let settings = try await TenantRepository(db).get(session.tenantID).flatMap { try? JSONValue.parse($0.settings) }
-                let mapping = settings?["group_roles"]?.objectValue ?? [:]
-                for name in session.groups {
-                    if let role = mapping[name]?.stringValue, DefaultPolicies.rank(of: role) != nil { roles.insert(role) }
-                }
                 groups.formUnion(try await GroupRepository(db, tenant: session.tenantID).ids(named: session.groups))
             }
             return Principal(kind: .user, id: user.id, tenant: session.tenantID, roles: roles, groups: groups, displayName: user.userName)
