@@ -40,6 +40,8 @@ let package = Package(
             name: "Store",
             dependencies: [
                 "JSON",
+                // For the SQLite library it builds (module VaporCSQLite, symbols prefixed
+                // `sqlite_nio_`), which `SQLiteConnection` calls directly.
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -52,8 +54,8 @@ let package = Package(
         .target(name: "Policy", dependencies: ["JSON"], swiftSettings: swiftSettings),
         // Debian's libjq 1.6 has no .pc file: the module map links `jq` itself.
         .systemLibrary(name: "CJQ", providers: [.apt(["libjq-dev", "libonig-dev"])]),
-        // Debian's libsqlite3, which keeps the progress handler and heap limit that sqlite-nio's
-        // bundled copy compiles out. Never import it and SQLiteNIO in the same Swift file.
+        // Debian's libsqlite3 for the SQL node: it keeps the progress handler and heap limit that
+        // sqlite-nio's bundled copy compiles out. Never import it and VaporCSQLite in one Swift file.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "Secrets",

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import Store
+import Testing
+
+/// The embedded backend's own connection layer (statements called in place, cached by text).
+@Suite struct SQLiteDatabaseTests {
+    func withDatabase(_ body: (SQLiteDatabase) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowgate-sqlite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = try await SQLiteDatabase.open(path: dir.appendingPathComponent("db.sqlite").path, readerCount: 2, logger: Logger(label: "test"))
+        try await db.write { try await $0.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, s, b BLOB, u TEXT UNIQUE)") }
+        try await body(db)
+        await db.close()
+    }
+
+    @Test func valuesRoundTripWithEmptyDistinctFromNull() async throws {
+        try await withDatabase { db in
+            let values: [SQLValue] = [.text(""), .blob([]), .null, .text("é\u{0}x"), .blob([0, 255]), .int(Int64.min), .double(-0.5)]
+            try await db.write { ex in
+                for (i, v) in values.enumerated() {
+                    try await ex.execute("INSERT INTO t (id, s, b) VALUES (\(i), \(v), \(v))")
+                }
+            }
+            let rows = try await db.read { try await $0.query("SELECT s, b FROM t ORDER BY id") }
+            #expect(rows.map { $0["s"] } == values)
+            #expect(rows.map { $0["b"] } == values)
+        }
+    }
+
+    @Test func aUniqueViolationIsNamedAndRollsBackTheTransaction() async throws {
+        try await withDatabase { db in
+            try await db.write { try await $0.execute("INSERT INTO t (id, u) VALUES (1, 'x')") }
+            await #expect(throws: StoreError.self) {
+                try await db.write { ex in
+                    try await ex.execute("INSERT INTO t (id, u) VALUES (2, 'y')")
+                    try await ex.execute("INSERT INTO t (id, u) VALUES (3, 'x')")
+                }
+            }
+            do {
+                try await db.write { try await $0.execute("INSERT INTO t (id, u) VALUES (4, 'x')") }
+                Issue.record("a duplicate was accepted")
+            } catch let error as StoreError {
+                #expect(error.isUniqueViolation)
+                #expect(!"\(error)".contains("'x'"))
+            }
+            let ids = try await db.read { try await $0.query("SELECT id FROM t ORDER BY id") }.map { $0["id"] }
+            #expect(ids == [.int(1)])
+        }
+    }
+
+    @Test func moreStatementsThanTheCacheHoldsStayCorrect() async throws {
+        try await withDatabase { db in
+            // Distinct texts past the cache size (256), then the first ones again.
+            for round in 0..<2 {
+                for n in 0..<300 {
+                    let rows = try await db.read { try await $0.query("SELECT \(n) + 1 AS v, '\(unsafeSQL: String(n))' AS w") }
+                    #expect(rows.first?["v"] == .int(Int64(n + 1)), "round \(round)")
+                    #expect(rows.first?["w"] == .text(String(n)))
+                }
+            }
+        }
+    }
+
+    @Test func readersSeeCommittedDataWhileAWriteIsOpen() async throws {
+        try await withDatabase { db in
+            try await db.write { try await $0.execute("INSERT INTO t (id, s) VALUES (1, 'committed')") }
+            try await db.write { ex in
+                try await ex.execute("UPDATE t SET s = 'pending' WHERE id = 1")
+                try await withThrowingTaskGroup(of: SQLValue.self) { group in
+                    for _ in 0..<20 {
+                        group.addTask { try await db.read { try await $0.query("SELECT s FROM t WHERE id = 1") }.first?["s"] ?? .null }
+                    }
+                    for try await seen in group { #expect(seen == .text("committed")) }
+                }
+            }
+            let after = try await db.read { try await $0.query("SELECT s FROM t WHERE id = 1") }
+            #expect(after.first?["s"] == .text("pending"))
+        }
+    }
+
+    @Test func aClosedDatabaseRefusesWork() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowgate-sqlite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = try await SQLiteDatabase.open(path: dir.appendingPathComponent("db.sqlite").path, logger: Logger(label: "test"))
+        await db.close()
+        await #expect(throws: StoreError.self) { try await db.read { try await $0.query("SELECT 1 AS v") } }
+        await #expect(throws: StoreError.self) { try await db.write { try await $0.query("SELECT 1 AS v") } }
+    }
+}
