@@ -1,4 +1,5 @@
 import Crypto
+import JSON
 
 /// Bearer credentials: 256 random bits behind a recognizable prefix, so that secret scanners
 /// (and people) can tell a Flowgate token from other strings. Only the SHA-256 of a token is
@@ -66,14 +67,5 @@ public enum BearerToken {
         return String(decoding: out, as: UTF8.self)
     }
 
-    public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 }

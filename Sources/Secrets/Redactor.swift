@@ -168,15 +168,7 @@ public final class Redactor: Sendable {
         return out
     }
 
-    static func hex(_ bytes: [UInt8], upper: Bool) -> String {
-        let digits = Array((upper ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
-        var out: [UInt8] = []
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func hex(_ bytes: [UInt8], upper: Bool) -> String { Hex.encode(bytes, uppercase: upper) }
 }
 
 extension String {

@@ -1,3 +1,4 @@
+import Crypto
 import FlowgateTesting
 import JSON
 import Store
@@ -70,6 +71,33 @@ import Testing
             let tail = try await store.read { try await AuditLog.verify($0) }
             #expect(tail.firstBroken?.tenant == TenantID("a"))
             #expect(tail.firstBroken?.seq == 6)
+        }
+    }
+}
+
+/// The entry hash is written field by field for speed; it must stay the SHA-256 of the
+/// canonical JSON object (sorted keys), or chains written before would no longer verify.
+@Suite struct AuditHashTests {
+    @Test func theHashIsOverTheCanonicalObject() async throws {
+        let odd = "q\"uo\\te\n\t\u{01}é😀"
+        let records = [
+            AuditLogTests.record(TenantID("a"), 1),
+            AuditRecord(tenant: TenantID("t-\(odd)"), at: -5, principal: odd, action: odd, resource: "", decision: "deny",
+                        reasons: [odd, "", "x"], outcome: "denied", status: 403, requestID: odd, sourceIP: "::1",
+                        detail: ["z": .array([.int(1), .double(2.5), .string("s"), .null, .bool(true)]), "a": ["nested": .string(odd)], "": .null]),
+        ]
+        try await TestBackend.sqlite.withStore { store in
+            let entries = try await store.write { db in try await AuditLog.append(records, in: db) }
+            for entry in entries {
+                let r = entry.record
+                let canonical: JSONValue = [
+                    "tenant": .string(r.tenant.rawValue), "seq": .int(entry.seq), "at": .int(r.at), "principal": .string(r.principal),
+                    "action": .string(r.action), "resource": .string(r.resource), "decision": .string(r.decision),
+                    "reasons": .array(r.reasons.map { .string($0) }), "outcome": .string(r.outcome), "status": .int(Int64(r.status)),
+                    "request_id": .string(r.requestID), "source_ip": .string(r.sourceIP), "detail": r.detail, "prev": .string(entry.prevHash),
+                ]
+                #expect(entry.hash == Hex.encode(SHA256.hash(data: canonical.serializedBytes())))
+            }
         }
     }
 }

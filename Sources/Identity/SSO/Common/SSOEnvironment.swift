@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Crypto
+import JSON
 
 /// The wall clock for SSO time checks, injected so that expiry, skew and rate limits are
 /// tested without sleeping.
@@ -60,13 +61,7 @@ enum SSOSupport {
 
     /// Lowercase hex SHA-256, for storing a browser binding instead of the cookie value.
     static func sha256Hex(_ text: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in SHA256.hash(data: Array(text.utf8)) {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Hex.encode(SHA256.hash(data: Array(text.utf8)))
     }
 
     /// Compares in time that depends only on the lengths.
