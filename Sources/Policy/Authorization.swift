@@ -12,6 +12,8 @@ public struct EntityRef: Sendable, Hashable, CustomStringConvertible {
 
     /// Cedar's textual form, `Type::"id"`, used in audit entries.
     public var description: String {
+        // Ids are mostly plain (UUIDs, slugs): only quotes and backslashes need escaping.
+        if !id.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C }) { return "\(type)::\"\(id)\"" }
         var escaped = ""
         for ch in id.unicodeScalars {
             switch ch {
@@ -67,7 +69,8 @@ public struct AuthorizationRequest: Sendable, Hashable {
     /// `<resource>.<verb>`, e.g. `workflow.run`.
     public var action: String
     public var resource: ResourceInfo
-    /// Request facts: `source_ip`, `time`, and action-specific values such as `grant_role`.
+    /// Request facts: `source_ip`, `time` (epoch milliseconds, or RFC 3339 text), and
+    /// action-specific values such as `grant_role`.
     public var context: [String: JSONValue]
 
     public init(principal: PrincipalInfo, action: String, resource: ResourceInfo, context: [String: JSONValue] = [:]) {

@@ -14,15 +14,30 @@ public final class FlowgateAuthorizer: Authorizer {
         var authorizer: CedarAuthorizer
         var attributes: [String: CedarValue]
         var version: Int64
+        /// Which installation this is (process-wide counter), so entity layers built from an
+        /// earlier one are not reused.
+        var generation: Int64
+    }
+
+    /// What a principal's entity layer is built from.
+    private struct LayerKey: Hashable {
+        let principal: PrincipalInfo
+        let tenants: [String]
+        let generations: [Int64]
     }
 
     public let schema: Schema
     /// The default policies alone.
     public let defaults: CedarPolicySet
-    private let tenants = Mutex<[String: TenantState]>([:])
+    private let tenants = Mutex<(states: [String: TenantState], generation: Int64)>(([:], 0))
+    /// Each principal's entities (its tenant, groups and itself) over the shared ones, built on
+    /// its first decision; emptied when it reaches `layerLimit`.
+    private let layers = Mutex<[LayerKey: Entities]>([:])
+    private let layerLimit = 4096
     private let defaultAuthorizer: CedarAuthorizer
-    /// Role and action entities, part of every request's entity store.
-    private let roleEntities: [Entity]
+    /// Role and action entities, the base of every request's entity store (their ancestors
+    /// computed once, here, not per decision).
+    private let sharedEntities: Entities
 
     /// Builds the authorizer from the embedded schema and default policies; throws if they do
     /// not parse or validate (a build defect, caught by tests).
@@ -46,9 +61,14 @@ public final class FlowgateAuthorizer: Authorizer {
         self.defaultAuthorizer = CedarAuthorizer(policies: defaults)
         // Entities every request shares: the roles with their ranks, and the actions with the
         // groups the schema puts them in (so `action in Action::"read"` holds).
-        self.roleEntities = DefaultPolicies.roles.enumerated().map { rank, role in
+        let shared = DefaultPolicies.roles.enumerated().map { rank, role in
             Entity(uid: EntityUID(type: "Role", id: role), attributes: ["rank": .long(Int64(rank))])
         } + schema.actions.values.map { Entity(uid: $0.uid, parents: $0.memberOf) }
+        do {
+            self.sharedEntities = try Entities(shared)
+        } catch {
+            throw PolicyError.invalid("the role and action entities do not build: \(error)")
+        }
     }
 
     // MARK: Tenant policies
@@ -101,8 +121,12 @@ public final class FlowgateAuthorizer: Authorizer {
         } catch {
             throw PolicyError.syntax(error.message, line: error.line, column: error.column)
         }
-        let state = TenantState(authorizer: CedarAuthorizer(policies: set), attributes: attributes.mapValues(Self.cedarValue), version: version)
-        tenants.withLock { $0[tenant] = state }
+        let compiled = CedarAuthorizer(policies: set)
+        let converted = attributes.mapValues(Self.cedarValue)
+        tenants.withLock { t in
+            t.generation += 1
+            t.states[tenant] = TenantState(authorizer: compiled, attributes: converted, version: version, generation: t.generation)
+        }
     }
 
     /// Gives a checked tenant policy its id unless it carries `@id` itself (ids are checked to
@@ -115,10 +139,10 @@ public final class FlowgateAuthorizer: Authorizer {
     }
 
     /// The version of the tenant's installed policies, `nil` when none are loaded.
-    public func installedVersion(of tenant: String) -> Int64? { tenants.withLock { $0[tenant]?.version } }
+    public func installedVersion(of tenant: String) -> Int64? { tenants.withLock { $0.states[tenant]?.version } }
 
     /// Forgets a tenant's policies (they are loaded again on next use).
-    public func forget(_ tenant: String) { _ = tenants.withLock { $0.removeValue(forKey: tenant) } }
+    public func forget(_ tenant: String) { _ = tenants.withLock { $0.states.removeValue(forKey: tenant) } }
 
     // MARK: Decisions
 
@@ -143,44 +167,27 @@ public final class FlowgateAuthorizer: Authorizer {
     }
 
     private func prepare(_ request: AuthorizationRequest) -> (CedarRequest, Entities, CedarAuthorizer) {
-        let tenantID = request.principal.tenant ?? request.resource.tenant
-        let state = tenantID.flatMap { id in tenants.withLock { $0[id] } }
-        var entities = roleEntities
-        var tenantIDs: Set<String> = []
-        if let t = request.principal.tenant { tenantIDs.insert(t) }
-        if let t = request.resource.tenant { tenantIDs.insert(t) }
-        for t in tenantIDs {
-            let attributes = tenants.withLock { $0[t]?.attributes } ?? [:]
-            var attrs = attributes
-            if attrs["slug"] == nil { attrs["slug"] = .string(t) }
-            entities.append(Entity(uid: EntityUID(type: "Tenant", id: t), attributes: attrs))
-        }
         let p = request.principal
-        let principalUID = EntityUID(type: p.entity.type, id: p.entity.id)
-        var principalAttributes: [String: CedarValue] = [:]
-        if let t = p.tenant {
-            principalAttributes["tenant"] = .entity(EntityUID(type: "Tenant", id: t))
-            principalAttributes["role_rank"] = .long(Int64(p.roles.compactMap(DefaultPolicies.rank(of:)).min() ?? 99))
-            if p.entity.type == "ApiToken" { principalAttributes["name"] = .string(p.entity.id) }
-        }
-        var parents = p.roles.map { EntityUID(type: "Role", id: $0) }
-        for group in p.groups {
-            let uid = EntityUID(type: "Group", id: group)
-            parents.append(uid)
-            if let t = p.tenant {
-                entities.append(Entity(uid: uid, attributes: ["tenant": .entity(EntityUID(type: "Tenant", id: t))],
-                                       parents: [EntityUID(type: "Tenant", id: t)]))
-            }
-        }
-        entities.append(Entity(uid: principalUID, attributes: principalAttributes, parents: parents))
         let r = request.resource
+        var tenantIDs: [String] = []
+        if let t = p.tenant { tenantIDs.append(t) }
+        if let t = r.tenant, t != p.tenant { tenantIDs.append(t) }
+        let decidingTenant = p.tenant ?? r.tenant
+        let (state, tenantStates) = tenants.withLock { t in
+            (decidingTenant.flatMap { t.states[$0] }, tenantIDs.map { t.states[$0] })
+        }
+        let principalUID = EntityUID(type: p.entity.type, id: p.entity.id)
+        let layer = principalLayer(p, uid: principalUID, tenants: tenantIDs, states: tenantStates)
+        var entities = layer
         let resourceUID = EntityUID(type: r.entity.type, id: r.entity.id)
         if r.entity.type != "Tenant", r.entity.type != "Role", resourceUID != principalUID {
             var attributes = r.attributes.compactMapValues { $0 == .null ? nil : Self.cedarValue($0) }
             if let t = r.tenant, r.entity.type != "Platform", r.entity.type != "NodeType" {
                 attributes["tenant"] = .entity(EntityUID(type: "Tenant", id: t))
             }
-            entities.append(Entity(uid: resourceUID, attributes: attributes))
+            // A resource clashing with an entity of the principal's layer (a group it is in)
+            // keeps the layer's entity.
+            entities = (try? Entities([Entity(uid: resourceUID, attributes: attributes)], over: layer)) ?? layer
         }
         var context: [String: CedarValue] = [:]
         for (key, value) in request.context {
@@ -193,7 +200,12 @@ public final class FlowgateAuthorizer: Authorizer {
                     context[key] = .ext(.ipaddr(ip))
                 }
             case "time":
-                if case .success(let t) = CedarDatetime.parse(value.stringValue ?? "") { context[key] = .ext(.datetime(t)) }
+                // Epoch milliseconds (the gateway's own requests) or RFC 3339 text (simulations).
+                if case .int(let milliseconds) = value {
+                    context[key] = .ext(.datetime(CedarDatetime(milliseconds: milliseconds)))
+                } else if case .success(let t) = CedarDatetime.parse(value.stringValue ?? "") {
+                    context[key] = .ext(.datetime(t))
+                }
             default:
                 if value != .null { context[key] = Self.cedarValue(value) }
             }
@@ -201,8 +213,45 @@ public final class FlowgateAuthorizer: Authorizer {
         let cedarRequest = CedarRequest(
             principal: principalUID, action: EntityUID(type: "Action", id: request.action), resource: resourceUID, context: context
         )
-        let built = (try? Entities(entities)) ?? Entities()
-        return (cedarRequest, built, state?.authorizer ?? defaultAuthorizer)
+        return (cedarRequest, entities, state?.authorizer ?? defaultAuthorizer)
+    }
+
+    /// The principal's entities (the tenants of the request, its groups, itself) over the
+    /// shared roles and actions, from the cache when the principal and the tenants'
+    /// installations are the same as when it was built.
+    private func principalLayer(_ p: PrincipalInfo, uid: EntityUID, tenants tenantIDs: [String], states: [TenantState?]) -> Entities {
+        let key = LayerKey(principal: p, tenants: tenantIDs, generations: states.map { $0?.generation ?? -1 })
+        if let cached = layers.withLock({ $0[key] }) { return cached }
+        var entities: [Entity] = []
+        for (t, state) in zip(tenantIDs, states) {
+            var attributes = state?.attributes ?? [:]
+            if attributes["slug"] == nil { attributes["slug"] = .string(t) }
+            entities.append(Entity(uid: EntityUID(type: "Tenant", id: t), attributes: attributes))
+        }
+        var principalAttributes: [String: CedarValue] = [:]
+        if let t = p.tenant {
+            principalAttributes["tenant"] = .entity(EntityUID(type: "Tenant", id: t))
+            principalAttributes["role_rank"] = .long(Int64(p.roles.compactMap(DefaultPolicies.rank(of:)).min() ?? 99))
+            if p.entity.type == "ApiToken" { principalAttributes["name"] = .string(p.entity.id) }
+        }
+        var parents = p.roles.map { EntityUID(type: "Role", id: $0) }
+        for group in p.groups {
+            let groupUID = EntityUID(type: "Group", id: group)
+            parents.append(groupUID)
+            if let t = p.tenant {
+                entities.append(Entity(uid: groupUID, attributes: ["tenant": .entity(EntityUID(type: "Tenant", id: t))],
+                                       parents: [EntityUID(type: "Tenant", id: t)]))
+            }
+        }
+        entities.append(Entity(uid: uid, attributes: principalAttributes, parents: parents))
+        // A principal clashing with a shared entity (named like a role) gets only the shared
+        // ones, so nothing it claimed can count.
+        let layer = (try? Entities(entities, over: sharedEntities)) ?? sharedEntities
+        layers.withLock { map in
+            if map.count >= layerLimit { map.removeAll() }
+            map[key] = layer
+        }
+        return layer
     }
 
     /// JSON to Cedar: arrays become sets, objects records; floats (which Cedar lacks) become strings.

@@ -5,6 +5,25 @@ import Testing
 
 @Suite("Entities and context JSON")
 struct CedarEntitiesTests {
+    @Test("layers: ancestors reach through every layer below, a uid may live in one layer only")
+    func layered() throws {
+        func uid(_ t: String, _ id: String) -> EntityUID { EntityUID(type: t, id: id) }
+        let shared = try Entities([Entity(uid: uid("Role", "viewer"), parents: [uid("Role", "any")]), Entity(uid: uid("Role", "any"))])
+        let principal = try Entities([Entity(uid: uid("User", "u"), parents: [uid("Group", "g"), uid("Role", "viewer")]),
+                                      Entity(uid: uid("Group", "g"), parents: [uid("Tenant", "t")]), Entity(uid: uid("Tenant", "t"))], over: shared)
+        let request = try Entities([Entity(uid: uid("Doc", "d"), attributes: ["owner": .entity(uid("User", "u"))], parents: [uid("User", "u")])],
+                                   over: principal)
+        #expect(request.ancestors(of: uid("Doc", "d")) == [uid("User", "u"), uid("Group", "g"), uid("Tenant", "t"), uid("Role", "viewer"), uid("Role", "any")])
+        #expect(request.isDescendant(uid("User", "u"), of: uid("Role", "any")))
+        #expect(request.entity(uid("Role", "any")) != nil)
+        #expect(request.count == 6)
+        #expect(request.all.map(\.uid) == [uid("Role", "viewer"), uid("Role", "any"), uid("User", "u"), uid("Group", "g"), uid("Tenant", "t"), uid("Doc", "d")])
+        // The lower layers are unchanged by what was built over them.
+        #expect(principal.entity(uid("Doc", "d")) == nil)
+        #expect(throws: EntitiesError.self) { try Entities([Entity(uid: uid("Role", "any"))], over: principal) }
+        #expect(throws: EntitiesError.self) { try Entities([Entity(uid: uid("Group", "g"))], over: request) }
+    }
+
     @Test("plain JSON with __entity and __extn escapes; ancestors are transitive")
     func plain() throws {
         let entities = try Entities.parse("""

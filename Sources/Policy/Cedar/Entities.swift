@@ -26,12 +26,37 @@ public struct Entity: Sendable {
 /// attribute maps and ancestor sets as arrays that are scanned linearly.
 public struct Entities: Sendable {
     private let table: EntityTable
+    /// The layers this store was built over (see ``init(_:over:)``), nearest first, looked up
+    /// after `table`.
+    private let bases: [EntityTable]
 
     /// An empty store.
-    public init() { table = EntityTable([]) }
+    public init() {
+        table = EntityTable([])
+        bases = []
+    }
 
     /// Builds a store; later duplicates of a uid are an error.
     public init(_ entities: [Entity]) throws(EntitiesError) {
+        table = try Entities.table(entities, bases: [])
+        bases = []
+    }
+
+    /// Builds a store of `entities` layered over `base`, whose entities and ancestor sets are
+    /// shared rather than copied or computed again: layers built once (an application's roles
+    /// and actions; a principal with its groups) cost nothing per request. Entities of `base`
+    /// may be parents of the new ones, not the other way round. A uid in both, or twice in
+    /// `entities`, is an error.
+    public init(_ entities: [Entity], over base: Entities) throws(EntitiesError) {
+        let bases = [base.table] + base.bases
+        for e in entities where bases.contains(where: { $0.find(e.uid) != nil }) {
+            throw .invalid("duplicate entity entry `\(e.uid)`")
+        }
+        table = try Entities.table(entities, bases: bases)
+        self.bases = bases
+    }
+
+    private static func table(_ entities: [Entity], bases: [EntityTable]) throws(EntitiesError) -> EntityTable {
         var direct: [EntityUID: Entity] = [:]
         direct.reserveCapacity(entities.count)
         for e in entities {
@@ -42,14 +67,16 @@ public struct Entities: Sendable {
         var stored: [StoredEntity] = []
         stored.reserveCapacity(direct.count)
         for e in entities {
-            stored.append(StoredEntity(e, ancestors: Entities.closure(e.uid, direct, &memo)))
+            stored.append(StoredEntity(e, ancestors: Entities.closure(e.uid, direct, bases, &memo)))
         }
-        table = EntityTable(stored)
+        return EntityTable(stored)
     }
 
     /// Ancestors of `uid` through parents that are in the store (parents that are not still count,
     /// but contribute no ancestors of their own). Iterative to keep deep hierarchies off the stack.
-    private static func closure(_ uid: EntityUID, _ direct: [EntityUID: Entity], _ memo: inout [EntityUID: Set<EntityUID>]) -> Set<EntityUID> {
+    private static func closure(
+        _ uid: EntityUID, _ direct: [EntityUID: Entity], _ bases: [EntityTable], _ memo: inout [EntityUID: Set<EntityUID>]
+    ) -> Set<EntityUID> {
         if let m = memo[uid] { return m }
         var seen: Set<EntityUID> = []
         var stack = direct[uid]?.parents ?? []
@@ -57,36 +84,52 @@ public struct Entities: Sendable {
             guard seen.insert(p).inserted else { continue }
             if let m = memo[p] {
                 seen.formUnion(m)
-            } else {
-                stack.append(contentsOf: direct[p]?.parents ?? [])
+            } else if let parent = direct[p] {
+                stack.append(contentsOf: parent.parents)
+            } else if let shared = Entities.find(p, in: bases) {
+                // A base entity's ancestors are complete already.
+                seen.formUnion(shared.ancestors)
             }
         }
         memo[uid] = seen
         return seen
     }
 
+    @inline(__always)
+    private func find(_ uid: EntityUID) -> StoredEntity? {
+        if let own = table.find(uid) { return own }
+        return bases.isEmpty ? nil : Entities.find(uid, in: bases)
+    }
+
+    private static func find(_ uid: EntityUID, in tables: [EntityTable]) -> StoredEntity? {
+        for table in tables {
+            if let found = table.find(uid) { return found }
+        }
+        return nil
+    }
+
     /// The entity with this uid, if present.
-    public func entity(_ uid: EntityUID) -> Entity? { table.find(uid)?.entity }
+    public func entity(_ uid: EntityUID) -> Entity? { find(uid)?.entity }
 
     /// The stored record, for the evaluator's fast paths.
     @inline(__always)
-    func stored(_ uid: EntityUID) -> StoredEntity? { table.find(uid) }
+    func stored(_ uid: EntityUID) -> StoredEntity? { find(uid) }
 
     /// Transitive ancestors of `uid` (empty when absent).
-    public func ancestors(of uid: EntityUID) -> Set<EntityUID> { Set(table.find(uid)?.ancestors ?? []) }
+    public func ancestors(of uid: EntityUID) -> Set<EntityUID> { Set(find(uid)?.ancestors ?? []) }
 
     /// Cedar's `in` on two entities: equal, or `ancestor` is a transitive parent of `descendant`.
     @inline(__always)
     public func isDescendant(_ descendant: EntityUID, of ancestor: EntityUID) -> Bool {
         if descendant == ancestor { return true }
-        return table.find(descendant)?.hasAncestor(ancestor) ?? false
+        return find(descendant)?.hasAncestor(ancestor) ?? false
     }
 
     /// Number of entities.
-    public var count: Int { table.items.count }
+    public var count: Int { bases.reduce(table.items.count) { $0 + $1.items.count } }
 
-    /// All entities, in input order.
-    public var all: [Entity] { table.items.map(\.entity) }
+    /// All entities, in input order (the deepest layer's first).
+    public var all: [Entity] { (bases.reversed() + [table]).flatMap { $0.items.map(\.entity) } }
 }
 
 /// One entity as stored: the entity plus lookup-friendly copies of its attributes and ancestors.
