@@ -31,6 +31,8 @@ struct Gateway: Sendable {
     /// The process-wide redactor: applied to problem details and audit entries.
     let redactor: Redactor
     let logger: Logger
+    /// Parsed workflow versions, for reads of a workflow.
+    let definitions = DefinitionCache()
 
     /// Decides `action` on `resource` for the request's principal and records the decision
     /// for the audit entry. Throws 403 when denied.
@@ -43,7 +45,7 @@ struct Gateway: Sendable {
             resource: ResourceInfo(entity: resource, tenant: tenantID, attributes: attributes),
             context: [
                 "source_ip": .string(context.sourceIP),
-                "time": .string(Date.now.formatted(.iso8601)),
+                "time": .int(store.clock.nowMillis()),
             ]
         )
         let decision = authorizer.authorize(request)

@@ -102,13 +102,19 @@ extension Gateway {
         on(tenant, prefix: prefix, .get, "workflows/:id", action: "workflow.read", resource: .parameter(type: "Workflow", parameter: "id")) { _, context in
             let t = try context.requireTenant()
             let id = try context.parameter("id")
-            let found: (WorkflowRecord, WorkflowVersionRecord?)? = try await store.read { db in
+            let cache = gateway.definitions
+            let found: (WorkflowRecord, JSONValue?)? = try await store.read { db in
                 let workflows = WorkflowRepository(db, tenant: t)
                 guard let w = try await workflows.get(id) else { return nil }
-                return (w, try await workflows.version(id, w.currentVersion))
+                let key = DefinitionCache.key(t, id, w.currentVersion)
+                if let hit = cache.get(key) { return (w, hit) }
+                guard let text = try await workflows.version(id, w.currentVersion)?.definition,
+                      let parsed = try? JSONValue.parse(text) else { return (w, nil) }
+                cache.put(key, parsed, size: text.utf8.count)
+                return (w, parsed)
             }
-            guard let (workflow, version) = found else { throw Problem.notFound("workflow") }
-            return Response.json(Gateway.workflowJSON(workflow, definition: version.flatMap { try? JSONValue.parse($0.definition) }))
+            guard let (workflow, definition) = found else { throw Problem.notFound("workflow") }
+            return Response.json(Gateway.workflowJSON(workflow, definition: definition))
         }
         on(tenant, prefix: prefix, .put, "workflows/:id", action: "workflow.update", resource: .parameter(type: "Workflow", parameter: "id")) { request, context in
             let t = try context.requireTenant()
