@@ -71,11 +71,16 @@ public struct NodeTypeDescriptor: Sendable, Equatable {
     public var configSchema: JSONValue
     public var mode: ExecutionMode
     public var limits: NodeLimits
+    /// The node computes its outputs without ever suspending (no I/O, no waiting, no child
+    /// steps). Such a step runs without a timer: a timeout only cancels, cooperatively, so it
+    /// could not stop it anyway. Default `false`.
+    public var isSynchronous: Bool
 
     public init(
         name: String, title: String, category: String, description: String, inputs: [PortSpec], outputs: [PortSpec], configSchema: JSONValue,
-        mode: ExecutionMode = .transform, limits: NodeLimits = NodeLimits()
+        mode: ExecutionMode = .transform, limits: NodeLimits = NodeLimits(), isSynchronous: Bool = false
     ) {
+        self.isSynchronous = isSynchronous
         self.name = name
         self.title = title
         self.category = category

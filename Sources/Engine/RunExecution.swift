@@ -32,8 +32,10 @@ struct Execution: Sendable {
 
     /// Folds an event in now and leaves its commit to the next ``RunEngine/commit(_:_:node:data:status:)``.
     mutating func postpone(_ type: RunEventType, node: String? = nil, data: JSONValue = [:], status: RunStatus? = nil) {
-        pending.append(PendingEvent(type: type, node: node, data: data, status: status))
-        state.apply(RunEventRecord(runID: key.runID, seq: state.lastSeq + 1, type: type.rawValue, nodeID: node, at: 0, data: data.serialized()))
+        let event = PendingEvent(type: type, node: node, data: data, status: status)
+        pending.append(event)
+        state.apply(RunEventRecord(runID: key.runID, seq: state.lastSeq + 1, type: type.rawValue, nodeID: node, at: 0, data: event.text),
+                    data: event.storedData)
     }
 
     /// Takes the deferred events (for a commit that includes them).
@@ -203,10 +205,10 @@ extension RunEngine {
     func commit(_ x: inout Execution, _ type: RunEventType, node: String? = nil, data: JSONValue = [:], status: RunStatus? = nil) async throws -> RunEventRecord {
         let earlier = x.takePending()
         let batchStatus = status ?? earlier.last(where: { $0.status != nil })?.status
-        let records = try await x.log.appendBatch(earlier + [PendingEvent(type: type, node: node, data: data, status: nil)],
-                                                  status: batchStatus, audit: nil, deadLetter: nil)
+        let event = PendingEvent(type: type, node: node, data: data, status: nil)
+        let records = try await x.log.appendBatch(earlier + [event], status: batchStatus, audit: nil, deadLetter: nil)
         // The deferred ones are folded in already; their committed copies carry the same seqs.
-        for record in records.dropFirst(earlier.count) { x.state.apply(record) }
+        if let committed = records.last { x.state.apply(committed, data: event.storedData) }
         if let last = records.last { x.state.lastSeq = last.seq }
         return records[records.count - 1]
     }
@@ -230,14 +232,19 @@ extension RunEngine {
             let children = StepChildren(engine: self, execution: x, node: node, policy: policy)
             let context = NodeContext(
                 tenant: x.key.tenant.rawValue, runID: x.key.runID, nodeID: node.id, traceID: x.run.traceID,
-                spanID: String(format: "%016llx", UInt64.random(in: 1 ... .max, using: &rng)),
+                spanID: Self.spanID(using: &rng),
                 idempotencyKey: "\(x.key.runID):\(node.id):0", logger: x.logger, dryRun: x.dryRun, attempt: attempt, children: children
             )
             let started = ContinuousClock.now
             do {
                 let config = try await prepare(node, run: x.run, state: x.state, key: x.key, redactor: x.redactor)
                 let outputs = try await withNodeGate(node, x) {
-                    try await Self.withTimeout(policy.timeout, node: node.id) {
+                    // A timer could not stop a node that never suspends; it would only cost two
+                    // child tasks per step.
+                    if type.descriptor.isSynchronous {
+                        return try await type.execute(config: config, input: input, context: context)
+                    }
+                    return try await Self.withTimeout(policy.timeout, node: node.id) {
                         try await type.execute(config: config, input: input, context: context)
                     }
                 }
@@ -266,6 +273,12 @@ extension RunEngine {
                 attempt += 1
             }
         }
+    }
+
+    /// A random W3C span id: 16 hex digits, not all zero.
+    static func spanID(using rng: inout some RandomNumberGenerator) -> String {
+        var id = UInt64.random(in: 1 ... .max, using: &rng).bigEndian
+        return withUnsafeBytes(of: &id) { Hex.encode($0) }
     }
 
     /// The input as recorded in the log: redacted, and replaced by a note when too large.

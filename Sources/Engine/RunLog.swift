@@ -19,6 +19,22 @@ struct PendingEvent: Sendable {
     let node: String?
     let data: JSONValue
     let status: RunStatus?
+    /// `data` as stored, serialized once.
+    let text: String
+
+    init(type: RunEventType, node: String?, data: JSONValue, status: RunStatus?) {
+        self.type = type
+        self.node = node
+        self.data = data
+        self.status = status
+        self.text = data.serialized()
+    }
+
+    /// The data as a fold of the stored event would see it: `data` itself unless it holds a
+    /// number that JSON cannot write (stored as null), so live and recovered states agree.
+    var storedData: JSONValue {
+        data.hasNonFiniteNumber ? ((try? JSONValue.parse(text)) ?? [:]) : data
+    }
 }
 
 extension RunLog {
@@ -41,7 +57,7 @@ struct StoreRunLog: RunLog {
     func appendBatch(_ events: [PendingEvent], status: RunStatus?, audit: AuditRecord?, deadLetter: DeadLetterRecord?) async throws -> [RunEventRecord] {
         let now = store.clock.nowMillis()
         let (tenant, runID) = (self.tenant, self.runID)
-        let rows = events.map { ($0.type.rawValue, $0.node, now, $0.data.serialized()) }
+        let rows = events.map { ($0.type.rawValue, $0.node, now, $0.text) }
         let change = status.map { ($0.rawValue, at: now) }
         if audit == nil, deadLetter == nil {
             // Events and a status (every step's commit): one statement, one round trip on PostgreSQL.
@@ -78,7 +94,7 @@ final class MemoryRunLog: RunLog {
         return events.withLock { list in
             batch.map { event in
                 let record = RunEventRecord(runID: runID, seq: Int64(list.count + 1), type: event.type.rawValue, nodeID: event.node, at: now,
-                                            data: event.data.serialized())
+                                            data: event.text)
                 list.append(record)
                 return record
             }

@@ -87,8 +87,13 @@ public struct RunState: Sendable, Equatable {
 
     /// Applies one event.
     public mutating func apply(_ event: RunEventRecord) {
+        apply(event, data: (try? JSONValue.parse(event.data)) ?? [:])
+    }
+
+    /// Applies one event whose data is at hand, parsed (the engine's own event, just written):
+    /// `data` must be what parsing `event.data` gives.
+    mutating func apply(_ event: RunEventRecord, data: JSONValue) {
         lastSeq = event.seq
-        let data = (try? JSONValue.parse(event.data)) ?? [:]
         switch RunEventType(event.type) {
         case .runCreated:
             status = .queued

@@ -58,7 +58,7 @@ final class StepChildren: ChildExecutor {
             var rng = SystemRandomNumberGenerator()
             let context = NodeContext(
                 tenant: execution.key.tenant.rawValue, runID: execution.key.runID, nodeID: node.id, traceID: execution.run.traceID,
-                spanID: String(format: "%016llx", UInt64.random(in: 1 ... .max, using: &rng)),
+                spanID: RunEngine.spanID(using: &rng),
                 idempotencyKey: "\(execution.key.runID):\(node.id):\(index)", logger: execution.logger, dryRun: execution.dryRun, attempt: attempt
             )
             let outputs = try await RunEngine.withTimeout(policy.timeout, node: node.id) {

@@ -123,3 +123,16 @@ extension JSONValue: Codable {
 extension JSONValue: CustomStringConvertible {
     public var description: String { serialized() }
 }
+
+extension JSONValue {
+    /// Whether a number somewhere in the value is infinite or NaN, which JSON text cannot hold
+    /// (``serialized()`` writes null for it).
+    public var hasNonFiniteNumber: Bool {
+        switch self {
+        case .double(let d): return !d.isFinite
+        case .array(let a): return a.contains { $0.hasNonFiniteNumber }
+        case .object(let o): return o.values.contains { $0.hasNonFiniteNumber }
+        default: return false
+        }
+    }
+}

@@ -19,6 +19,19 @@ public final class FlowgateAuthorizer: Authorizer {
         var generation: Int64
     }
 
+    /// The tenants of one request and their installed states.
+    private struct RequestTenants {
+        let ids: [String]
+        let states: [TenantState?]
+        let deciding: TenantState?
+    }
+
+    /// A request and the tenant installations it would be decided under.
+    private struct DecisionKey: Hashable {
+        let request: AuthorizationRequest
+        let generations: [Int64]
+    }
+
     /// What a principal's entity layer is built from.
     private struct LayerKey: Hashable {
         let principal: PrincipalInfo
@@ -34,6 +47,9 @@ public final class FlowgateAuthorizer: Authorizer {
     /// its first decision; emptied when it reaches `layerLimit`.
     private let layers = Mutex<[LayerKey: Entities]>([:])
     private let layerLimit = 4096
+    /// Decisions of requests without a time, by request and installation (see ``authorize(_:)``).
+    private let decisions = Mutex<[DecisionKey: Decision]>([:])
+    private let decisionLimit = 16_384
     private let defaultAuthorizer: CedarAuthorizer
     /// Role and action entities, the base of every request's entity store (their ancestors
     /// computed once, here, not per decision).
@@ -147,17 +163,30 @@ public final class FlowgateAuthorizer: Authorizer {
     // MARK: Decisions
 
     public func authorize(_ request: AuthorizationRequest) -> Decision {
-        let (cedarRequest, entities, authorizer) = prepare(request)
+        let tenants = tenants(of: request)
+        // A decision depends on nothing but the request and the tenants' installed policies
+        // and attributes, so requests that repeat exactly (a run's steps of one node type)
+        // are decided once per installation. Requests carrying the time never repeat.
+        let key = request.context["time"] == nil ? DecisionKey(request: request, generations: tenants.states.map { $0?.generation ?? -1 }) : nil
+        if let key, let known = decisions.withLock({ $0[key] }) { return known }
+        let (cedarRequest, entities, authorizer) = prepare(request, tenants)
         let response = authorizer.isAuthorized(cedarRequest, entities: entities)
-        return Decision(
+        let decision = Decision(
             isAllowed: response.decision == .allow, reasons: response.reason,
             errors: response.errors.map { "\($0.policyID): \($0.error)" }
         )
+        if let key {
+            decisions.withLock { map in
+                if map.count >= decisionLimit { map.removeAll() }
+                map[key] = decision
+            }
+        }
+        return decision
     }
 
     /// The decision with every policy's part in it (for the simulate/explain endpoint).
     public func explain(_ request: AuthorizationRequest) -> (decision: Decision, traces: [CedarPolicyTrace]) {
-        let (cedarRequest, entities, authorizer) = prepare(request)
+        let (cedarRequest, entities, authorizer) = prepare(request, tenants(of: request))
         let (response, traces) = authorizer.explain(cedarRequest, entities: entities)
         return (
             Decision(isAllowed: response.decision == .allow, reasons: response.reason,
@@ -166,16 +195,22 @@ public final class FlowgateAuthorizer: Authorizer {
         )
     }
 
-    private func prepare(_ request: AuthorizationRequest) -> (CedarRequest, Entities, CedarAuthorizer) {
+    /// The tenants a request involves (the principal's, then the resource's if another) with
+    /// their installed states, and the one whose policies decide.
+    private func tenants(of request: AuthorizationRequest) -> RequestTenants {
+        var ids: [String] = []
+        if let t = request.principal.tenant { ids.append(t) }
+        if let t = request.resource.tenant, t != request.principal.tenant { ids.append(t) }
+        let deciding = request.principal.tenant ?? request.resource.tenant
+        return tenants.withLock { t in
+            RequestTenants(ids: ids, states: ids.map { t.states[$0] }, deciding: deciding.flatMap { t.states[$0] })
+        }
+    }
+
+    private func prepare(_ request: AuthorizationRequest, _ involved: RequestTenants) -> (CedarRequest, Entities, CedarAuthorizer) {
         let p = request.principal
         let r = request.resource
-        var tenantIDs: [String] = []
-        if let t = p.tenant { tenantIDs.append(t) }
-        if let t = r.tenant, t != p.tenant { tenantIDs.append(t) }
-        let decidingTenant = p.tenant ?? r.tenant
-        let (state, tenantStates) = tenants.withLock { t in
-            (decidingTenant.flatMap { t.states[$0] }, tenantIDs.map { t.states[$0] })
-        }
+        let (tenantIDs, tenantStates, state) = (involved.ids, involved.states, involved.deciding)
         let principalUID = EntityUID(type: p.entity.type, id: p.entity.id)
         let layer = principalLayer(p, uid: principalUID, tenants: tenantIDs, states: tenantStates)
         var entities = layer

@@ -44,6 +44,29 @@ import Testing
         }
     }
 
+    @Test func repeatedRequestsFollowPolicyChanges() throws {
+        // Requests without a time (a run's steps) are decided once per installation: a new
+        // installation of the tenant's policies or attributes must decide them anew.
+        let request = AuthorizationRequest(
+            principal: principal(["editor"]), action: "node.execute",
+            resource: ResourceInfo(entity: EntityRef("NodeType", "core.noop"), tenant: "t1", attributes: ["name": "core.noop", "category": "Flow"]),
+            context: ["workflow": "w", "run": "r"]
+        )
+        try authorizer.setTenant("t1", policies: [], attributes: [:], version: 1)
+        #expect(authorizer.authorize(request).isAllowed)
+        #expect(authorizer.authorize(request).isAllowed)
+        let forbid = #"forbid (principal, action == Action::"node.execute", resource is NodeType) when { resource.name == "core.noop" };"#
+        try authorizer.check(forbid, id: "no-noop")
+        try authorizer.setTenant("t1", policies: [(id: "no-noop", text: forbid)], attributes: [:], version: 2)
+        #expect(!authorizer.authorize(request).isAllowed)
+        try authorizer.setTenant("t1", policies: [], attributes: [:], version: 3)
+        #expect(authorizer.authorize(request).isAllowed)
+        try authorizer.setTenant("t1", policies: [], attributes: ["allowed_node_types": ["core.set"]], version: 3)
+        #expect(!authorizer.authorize(request).isAllowed, "same revision, new attributes")
+        authorizer.forget("t1")
+        #expect(authorizer.authorize(request).isAllowed)
+    }
+
     @Test func rolesGrantWhatTheREADMESays() {
         #expect(decide(principal(["viewer"]), "workflow.read").isAllowed)
         #expect(!decide(principal(["viewer"]), "workflow.create", EntityRef("Tenant", "t1")).isAllowed)

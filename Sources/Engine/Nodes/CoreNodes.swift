@@ -7,7 +7,7 @@ public struct ManualTriggerNode: NodeType {
         name: "trigger.manual", title: "Manual trigger", category: "Triggers",
         description: "Starts the workflow when a run is requested through the API; emits the run's input.",
         inputs: [], outputs: [PortSpec("out", description: "The run input")],
-        configSchema: ["type": "object", "properties": [:], "additionalProperties": false], mode: .trigger
+        configSchema: ["type": "object", "properties": [:], "additionalProperties": false], mode: .trigger, isSynchronous: true
     )
 
     public func execute(config: JSONValue, input: [String: JSONValue], context: NodeContext) async throws -> [String: JSONValue] {
@@ -25,7 +25,7 @@ public struct SetNode: NodeType {
         configSchema: [
             "type": "object", "required": ["fields"], "additionalProperties": false,
             "properties": ["fields": ["type": "object", "description": "Fields to set, by name"]],
-        ]
+        ], isSynchronous: true
     )
 
     public func execute(config: JSONValue, input: [String: JSONValue], context: NodeContext) async throws -> [String: JSONValue] {
@@ -47,7 +47,7 @@ public struct NoopNode: NodeType {
         name: "core.noop", title: "No-op", category: "Flow",
         description: "Passes its input through unchanged.",
         inputs: [PortSpec("in")], outputs: [PortSpec("out")],
-        configSchema: ["type": "object", "properties": [:], "additionalProperties": false]
+        configSchema: ["type": "object", "properties": [:], "additionalProperties": false], isSynchronous: true
     )
 
     public func execute(config: JSONValue, input: [String: JSONValue], context: NodeContext) async throws -> [String: JSONValue] {
@@ -63,7 +63,7 @@ public struct LogNode: NodeType {
         description: "Writes `message` to the server log at info level and passes the input through.",
         inputs: [PortSpec("in")], outputs: [PortSpec("out")],
         configSchema: ["type": "object", "required": ["message"], "additionalProperties": false,
-                       "properties": ["message": ["type": "string", "maxLength": 10_000]]]
+                       "properties": ["message": ["type": "string", "maxLength": 10_000]]], isSynchronous: true
     )
 
     public func execute(config: JSONValue, input: [String: JSONValue], context: NodeContext) async throws -> [String: JSONValue] {
@@ -80,7 +80,7 @@ public struct FailNode: NodeType {
         description: "Fails the step with `message`.",
         inputs: [PortSpec("in")], outputs: [PortSpec("out")],
         configSchema: ["type": "object", "required": ["message"], "additionalProperties": false,
-                       "properties": ["message": ["type": "string", "maxLength": 10_000]]]
+                       "properties": ["message": ["type": "string", "maxLength": 10_000]]], isSynchronous: true
     )
 
     public func execute(config: JSONValue, input: [String: JSONValue], context: NodeContext) async throws -> [String: JSONValue] {
