@@ -77,7 +77,7 @@ struct Gateway: Sendable {
             case .parameter(let type, let parameter):
                 // Decoded, so that policies and the audit entry name what the client asked for.
                 let raw = context.parameters.get(parameter) ?? ""
-                entity = EntityRef(type, raw.removingPercentEncoding ?? raw)
+                entity = EntityRef(type, FlowgateRequestContext.percentDecoded(raw))
             }
             try gateway.authorize(context, action: action, resource: entity)
             return try await handler(request, context)

@@ -105,13 +105,12 @@ enum Time {
         var out: [UInt8] = []
         out.reserveCapacity(24)
         func digits(_ value: Int64, _ count: Int) {
-            var v = value
-            var buffer = [UInt8](repeating: UInt8(ascii: "0"), count: count)
-            for i in stride(from: count - 1, through: 0, by: -1) {
-                buffer[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
+            var divisor: Int64 = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
             }
-            out.append(contentsOf: buffer)
         }
         digits(y, 4); out.append(UInt8(ascii: "-")); digits(m, 2); out.append(UInt8(ascii: "-")); digits(d, 2)
         out.append(UInt8(ascii: "T")); digits(ms / 3_600_000, 2); out.append(UInt8(ascii: ":")); digits(ms / 60_000 % 60, 2)

@@ -17,6 +17,8 @@ public final class FlowgateAuthorizer: Authorizer {
         /// Which installation this is (process-wide counter), so entity layers built from an
         /// earlier one are not reused.
         var generation: Int64
+        /// Whether any of the policies may read `context.time`.
+        var readsTime: Bool
     }
 
     /// The tenants of one request and their installed states.
@@ -51,6 +53,7 @@ public final class FlowgateAuthorizer: Authorizer {
     private let decisions = Mutex<[DecisionKey: Decision]>([:])
     private let decisionLimit = 16_384
     private let defaultAuthorizer: CedarAuthorizer
+    private let defaultsReadTime: Bool
     /// Role and action entities, the base of every request's entity store (their ancestors
     /// computed once, here, not per decision).
     private let sharedEntities: Entities
@@ -75,6 +78,7 @@ public final class FlowgateAuthorizer: Authorizer {
         self.schema = schema
         self.defaults = defaults
         self.defaultAuthorizer = CedarAuthorizer(policies: defaults)
+        self.defaultsReadTime = defaults.mayRead(contextAttribute: "time")
         // Entities every request shares: the roles with their ranks, and the actions with the
         // groups the schema puts them in (so `action in Action::"read"` holds).
         let shared = DefaultPolicies.roles.enumerated().map { rank, role in
@@ -139,9 +143,10 @@ public final class FlowgateAuthorizer: Authorizer {
         }
         let compiled = CedarAuthorizer(policies: set)
         let converted = attributes.mapValues(Self.cedarValue)
+        let readsTime = set.mayRead(contextAttribute: "time")
         tenants.withLock { t in
             t.generation += 1
-            t.states[tenant] = TenantState(authorizer: compiled, attributes: converted, version: version, generation: t.generation)
+            t.states[tenant] = TenantState(authorizer: compiled, attributes: converted, version: version, generation: t.generation, readsTime: readsTime)
         }
     }
 
@@ -165,9 +170,17 @@ public final class FlowgateAuthorizer: Authorizer {
     public func authorize(_ request: AuthorizationRequest) -> Decision {
         let tenants = tenants(of: request)
         // A decision depends on nothing but the request and the tenants' installed policies
-        // and attributes, so requests that repeat exactly (a run's steps of one node type)
-        // are decided once per installation. Requests carrying the time never repeat.
-        let key = request.context["time"] == nil ? DecisionKey(request: request, generations: tenants.states.map { $0?.generation ?? -1 }) : nil
+        // and attributes, so requests that repeat (a run's steps of one node type, a client
+        // reading the same resource) are decided once per installation. The time, which never
+        // repeats, counts only when the deciding policies may read it.
+        var key: DecisionKey?
+        if request.context["time"] == nil {
+            key = DecisionKey(request: request, generations: tenants.states.map { $0?.generation ?? -1 })
+        } else if !(tenants.deciding?.readsTime ?? defaultsReadTime) {
+            var timeless = request
+            timeless.context["time"] = nil
+            key = DecisionKey(request: timeless, generations: tenants.states.map { $0?.generation ?? -1 })
+        }
         if let key, let known = decisions.withLock({ $0[key] }) { return known }
         let (cedarRequest, entities, authorizer) = prepare(request, tenants)
         let response = authorizer.isAuthorized(cedarRequest, entities: entities)

@@ -67,6 +67,31 @@ import Testing
         #expect(authorizer.authorize(request).isAllowed)
     }
 
+    @Test func decisionsDependOnTheTimeWhenAPolicyReadsIt() throws {
+        func at(_ time: String) -> Decision { decide(principal(["viewer"]), "workflow.read", context: ["time": .string(time)]) }
+        try authorizer.setTenant("t1", policies: [], attributes: [:], version: 1)
+        #expect(at("2026-11-27T12:00:00Z").isAllowed)
+        #expect(at("2027-01-01T00:00:00Z").isAllowed)
+        let freeze = #"forbid (principal, action, resource) when { context.time > datetime("2026-12-31T00:00:00Z") };"#
+        try authorizer.setTenant("t1", policies: [(id: "freeze", text: freeze)], attributes: [:], version: 2)
+        #expect(at("2026-11-27T12:00:00Z").isAllowed)
+        #expect(!at("2027-01-01T00:00:00Z").isAllowed)
+        #expect(at("2026-11-27T12:00:01Z").isAllowed)
+    }
+
+    @Test func contextReadsAreFoundInConditions() throws {
+        func reads(_ condition: String) throws -> Bool {
+            try CedarEngine.parsePolicies("permit (principal, action, resource) when { \(condition) };").mayRead(contextAttribute: "time")
+        }
+        #expect(try reads("context.time > datetime(\"2026-01-01\")"))
+        #expect(try reads("context has time"))
+        #expect(try reads("principal has tenant && (if true then context else {}) == {}"))
+        #expect(try reads("[context].contains({})"))
+        #expect(try !reads("context.source_ip.isLoopback()"))
+        #expect(try !reads("context has workflow && resource has time"))
+        #expect(!(try CedarEngine.parsePolicies(DefaultPolicies.policyText).mayRead(contextAttribute: "time")))
+    }
+
     @Test func rolesGrantWhatTheREADMESays() {
         #expect(decide(principal(["viewer"]), "workflow.read").isAllowed)
         #expect(!decide(principal(["viewer"]), "workflow.create", EntityRef("Tenant", "t1")).isAllowed)

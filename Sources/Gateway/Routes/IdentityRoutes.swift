@@ -218,6 +218,13 @@ extension FlowgateRequestContext {
     /// A path parameter, percent-decoded (as the client meant it; an invalid escape is kept as sent).
     func parameter(_ name: String) throws -> String {
         guard let value = parameters.get(name), !value.isEmpty else { throw Problem.notFound(name) }
+        return Self.percentDecoded(value)
+    }
+
+    /// A path segment with its percent escapes decoded (Foundation's decoder only when there
+    /// is an escape: ids are mostly plain).
+    static func percentDecoded(_ value: String) -> String {
+        guard value.utf8.contains(UInt8(ascii: "%")) else { return value }
         return value.removingPercentEncoding ?? value
     }
 }
