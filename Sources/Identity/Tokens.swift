@@ -5,6 +5,19 @@ import JSON
 /// (and people) can tell a Flowgate token from other strings. Only the SHA-256 of a token is
 /// stored; the token itself is shown once.
 public enum BearerToken {
+    /// The credential of an `Authorization: Bearer <credential>` header value (scheme matched
+    /// without regard to case, spaces and tabs around the credential dropped), `nil` for any
+    /// other scheme.
+    public static func credential(fromAuthorization header: String) -> String? {
+        let bytes = Array(header.utf8)
+        guard bytes.count > 7, String(decoding: bytes[0..<7], as: UTF8.self).lowercased() == "bearer " else { return nil }
+        var start = 7
+        var end = bytes.count
+        while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+        while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
     /// Prefix of platform-administrator tokens.
     public static let platformPrefix = "fgp_"
     /// Prefix of tenant API tokens.

@@ -16,10 +16,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         if let header = request.headers[.authorization] {
-            guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            guard let token = BearerToken.credential(fromAuthorization: header) else {
                 throw Problem.unauthorized("the Authorization header must use the Bearer scheme")
             }
-            let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
             guard token.utf8.count <= 512, let principal = try await identity.authenticate(bearer: token) else {
                 throw Problem.unauthorized("the token is unknown, expired or revoked")
             }

@@ -53,10 +53,9 @@ struct SCIMAuthenticationMiddleware: RouterMiddleware {
     let policies: PolicyBook
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+        guard let header = request.headers[.authorization], let token = BearerToken.credential(fromAuthorization: header) else {
             throw Problem.unauthorized("send the tenant's SCIM token as \"Authorization: Bearer <token>\"")
         }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         guard token.hasPrefix(BearerToken.scimPrefix), token.utf8.count <= 512,
               let principal = try await identity.authenticate(bearer: token), principal.kind == .scimClient
         else {
