@@ -21,6 +21,10 @@ final class AuditWriter: Service {
     private let redactor: Redactor
     private let logger: Logger
     private let state = Mutex(State())
+    /// Each tenant's chain head as this writer last wrote it. On PostgreSQL a group is then
+    /// appended in one statement that checks the head is unchanged (see
+    /// ``AuditLog/append(_:after:in:)``); only drain() touches it, one drain at a time.
+    private let heads = Mutex<[TenantID: (seq: Int64, hash: String)]>([:])
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     /// Largest group committed in one transaction.
@@ -74,14 +78,40 @@ final class AuditWriter: Service {
                 return Array(s.items.prefix(count))
             }
             if batch.isEmpty { return }
-            do {
-                let records = batch.map(\.record)
-                try await store.write { db in try await AuditLog.append(records, in: db) }
-                for item in batch { item.done.resume(returning: true) }
-            } catch {
-                logger.error("audit write failed", metadata: ["error": "\(error)"])
-                for item in batch { item.done.resume(throwing: error) }
+            if store.database.dialect == .postgres {
+                // Per tenant, so that each group can go in one statement.
+                var order: [TenantID] = []
+                var groups: [TenantID: [Pending]] = [:]
+                for item in batch {
+                    if groups[item.record.tenant] == nil { order.append(item.record.tenant) }
+                    groups[item.record.tenant, default: []].append(item)
+                }
+                for tenant in order { await commit(groups[tenant] ?? []) }
+            } else {
+                await commit(batch)
             }
+        }
+    }
+
+    private func commit(_ group: [Pending]) async {
+        let records = group.map(\.record)
+        do {
+            var entries: [AuditEntry]?
+            if store.database.dialect == .postgres, let tenant = records.first?.tenant, let head = heads.withLock({ $0[tenant] }) {
+                entries = try await store.writeStatement { db in try await AuditLog.append(records, after: head, in: db) }
+            }
+            if entries == nil {
+                entries = try await store.write { db in try await AuditLog.append(records, in: db) }
+            }
+            let written = entries ?? []
+            heads.withLock { map in
+                for entry in written { map[entry.record.tenant] = (entry.seq, entry.hash) }
+            }
+            for item in group { item.done.resume(returning: true) }
+        } catch {
+            logger.error("audit write failed", metadata: ["error": "\(error)"])
+            if let tenant = records.first?.tenant { _ = heads.withLock { $0.removeValue(forKey: tenant) } }
+            for item in group { item.done.resume(throwing: error) }
         }
     }
 }

@@ -123,6 +123,52 @@ public enum AuditLog {
         return entries
     }
 
+    /// Appends `records` of one tenant right after `head`, the chain head the caller saw last,
+    /// in one PostgreSQL statement that moves the head only if it is still `head`; returns the
+    /// entries, or `nil` with nothing written when another writer moved the head first (the
+    /// caller then appends with ``append(_:in:)``, which locks and reads the head).
+    ///
+    /// Outside a transaction (``Store/writeStatement(_:)``) this is one round trip, and still
+    /// atomic: the entries and the head move together or not at all.
+    public static func append(_ records: [AuditRecord], after head: (seq: Int64, hash: String), in db: any SQLExecutor) async throws -> [AuditEntry]? {
+        guard db.dialect == .postgres, let tenant = records.first?.tenant else { return nil }
+        precondition(records.allSatisfy { $0.tenant == tenant }, "one tenant's records only")
+        var entries: [AuditEntry] = []
+        var previous = head
+        var values: SQLQuery = ""
+        for (offset, record) in records.enumerated() {
+            let seq = previous.seq + 1
+            let hash = entryHash(record, seq: seq, prevHash: previous.hash)
+            let row: SQLQuery = """
+                (CAST(\(seq) AS BIGINT), CAST(\(record.at) AS BIGINT), CAST(\(record.principal) AS TEXT), CAST(\(record.action) AS TEXT), \
+                CAST(\(record.resource) AS TEXT), CAST(\(record.decision) AS TEXT), \
+                CAST(\(JSONValue.array(record.reasons.map { .string($0) }).serialized()) AS TEXT), CAST(\(record.outcome) AS TEXT), \
+                CAST(\(record.status) AS BIGINT), CAST(\(record.requestID) AS TEXT), CAST(\(record.sourceIP) AS TEXT), \
+                CAST(\(record.detail.serialized()) AS TEXT), CAST(\(previous.hash) AS TEXT), CAST(\(hash) AS TEXT))
+                """
+            values = offset == 0 ? row : "\(values), \(row)"
+            entries.append(AuditEntry(record: record, seq: seq, prevHash: previous.hash, hash: hash))
+            previous = (seq, hash)
+        }
+        let rows = try await db.query(
+            """
+            WITH head AS (
+                UPDATE audit_heads SET seq = \(previous.seq), hash = \(previous.hash)
+                WHERE tenant_id = \(tenant.rawValue) AND seq = \(head.seq) AND hash = \(head.hash)
+                RETURNING tenant_id
+            )
+            INSERT INTO audit_log (tenant_id, seq, at, principal, action, resource, decision, reasons, outcome, status,
+                                   request_id, source_ip, detail, prev_hash, hash)
+            SELECT head.tenant_id, v.seq, v.at, v.principal, v.action, v.resource, v.decision, v.reasons, v.outcome, v.status,
+                   v.request_id, v.source_ip, v.detail, v.prev_hash, v.hash
+            FROM head, (VALUES \(values)) AS v(seq, at, principal, action, resource, decision, reasons, outcome, status,
+                                               request_id, source_ip, detail, prev_hash, hash)
+            RETURNING seq
+            """
+        )
+        return rows.count == records.count ? entries : nil
+    }
+
     /// The hash of an entry: SHA-256 (hex) over the canonical JSON of every field.
     ///
     /// The canonical JSON is the object of these fields with sorted keys, as

@@ -34,6 +34,29 @@ import Testing
     }
 
     @Test(arguments: TestBackend.all)
+    func oneStatementAppendsOnlyAfterTheHeadItSaw(backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let first = try await store.write { db in try await AuditLog.append((1...2).map { Self.record(TenantID("a"), $0) }, in: db) }
+            let head = (seq: first[1].seq, hash: first[1].hash)
+            let next = try await store.writeStatement { db in
+                try await AuditLog.append((3...5).map { Self.record(TenantID("a"), $0) }, after: head, in: db)
+            }
+            guard backend.isPostgres else {
+                #expect(next == nil, "SQLite appends inside its write transaction instead")
+                return
+            }
+            #expect(next?.map(\.seq) == [3, 4, 5])
+            #expect(next?.first?.prevHash == head.hash)
+            // A writer that saw the old head writes nothing.
+            let stale = try await store.writeStatement { db in try await AuditLog.append([Self.record(TenantID("a"), 9)], after: head, in: db) }
+            #expect(stale == nil)
+            let result = try await store.read { try await AuditLog.verify($0) }
+            #expect(result.isIntact)
+            #expect(result.entriesChecked == 5)
+        }
+    }
+
+    @Test(arguments: TestBackend.all)
     func anEditedEntryIsNamed(backend: TestBackend) async throws {
         try await backend.withStore { store in
             try await Self.fill(store)
