@@ -31,8 +31,9 @@ final class ConnectionPool<Resource: Sendable>: Sendable {
     }
 
     /// Waits until every resource is back, hands each to `body` (to close it) and refuses
-    /// all later use.
+    /// all later use. Closing again does nothing.
     func close(_ body: (Resource) -> Void) async {
+        if state.withLock({ $0.closed }) { return }
         for _ in 0..<count {
             if let resource = await checkout(closing: true) { body(resource) }
         }

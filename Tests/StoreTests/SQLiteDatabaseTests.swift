@@ -86,6 +86,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = try await SQLiteDatabase.open(path: dir.appendingPathComponent("db.sqlite").path, logger: Logger(label: "test"))
         await db.close()
+        await db.close()
         await #expect(throws: StoreError.self) { try await db.read { try await $0.query("SELECT 1 AS v") } }
         await #expect(throws: StoreError.self) { try await db.write { try await $0.query("SELECT 1 AS v") } }
     }
