@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A parsed cron expression that computes when it fires.
 ///

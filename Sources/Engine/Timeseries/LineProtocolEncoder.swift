@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A field value of an InfluxDB point. The cases are the protocol's own value types.
 public enum LineProtocolFieldValue: Sendable, Hashable {

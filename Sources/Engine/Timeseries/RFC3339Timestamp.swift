@@ -1,3 +1,5 @@
+import JSON
+
 /// RFC 3339 date-times (`2024-03-10T07:00:00.25Z`, `2024-03-10 02:00:00-05:00`) to and from
 /// Unix seconds.
 ///

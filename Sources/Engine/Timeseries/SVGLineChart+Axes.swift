@@ -1,3 +1,5 @@
+import JSON
+
 extension SVGLineChart {
     /// Value-axis ticks: evenly spaced round numbers covering the data, and the unit their
     /// labels are written in.

@@ -1,3 +1,5 @@
+import JSON
+
 /// Case folding and time stamps as SCIM stores and compares them.
 ///
 /// Case-insensitive matching folds ASCII letters only. That is what SQLite's `lower()` does and
@@ -27,19 +29,7 @@ enum SCIMText {
 /// form, `YYYY-MM-DDThh:mm:ss.sssZ`, so that stored values sort as strings in time order.
 enum SCIMDateTime {
     /// The canonical text for milliseconds since 1970-01-01T00:00:00Z.
-    static func format(millis: Int64) -> String {
-        let ms = Int(((millis % 1000) + 1000) % 1000)
-        let seconds = (millis - Int64(ms)) / 1000
-        var days = seconds / 86_400
-        var secondOfDay = seconds % 86_400
-        if secondOfDay < 0 {
-            secondOfDay += 86_400
-            days -= 1
-        }
-        let (y, m, d) = civil(fromDays: days)
-        let hh = Int(secondOfDay / 3600), mm = Int(secondOfDay % 3600 / 60), ss = Int(secondOfDay % 60)
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(ms, 3))Z"
-    }
+    static func format(millis: Int64) -> String { CivilCalendar.rfc3339(milliseconds: millis) }
 
     /// Milliseconds since 1970 for an RFC 3339 date-time (`2024-05-01T10:00:00Z`,
     /// `2024-05-01T12:00:00.25+02:00`); a missing offset means UTC. Digits past milliseconds are
@@ -60,7 +50,7 @@ enum SCIMDateTime {
               byte(10, "T") || byte(10, "t") || byte(10, " "),
               let h = digits(11, 2), byte(13, ":"), let mi = digits(14, 2), byte(16, ":"), let s = digits(17, 2)
         else { return nil }
-        guard (1...12).contains(mo), (1...daysIn(month: mo, year: y)).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+        guard (1...12).contains(mo), (1...CivilCalendar.daysInMonth(year: y, month: mo)).contains(d), h < 24, mi < 60, s < 61 else { return nil }
         var i = 19
         var ms = 0
         if byte(i, ".") {
@@ -88,52 +78,11 @@ enum SCIMDateTime {
             return nil
         }
         guard i == b.count else { return nil }
-        let days = daysFromCivil(year: y, month: mo, day: d)
+        let days = Int64(CivilCalendar.days(year: y, month: mo, day: d))
         let secs = days * 86_400 + Int64(h * 3600 + mi * 60 + min(s, 59)) - Int64(offsetMinutes * 60)
         return secs * 1000 + Int64(ms)
     }
 
     /// Re-writes an RFC 3339 date-time in the canonical form; `nil` if it is not one.
     static func canonical(_ text: String) -> String? { parse(text).map { format(millis: $0) } }
-
-    private static func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-
-    private static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return isLeap(year) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (the era-based method: 400-year
-    /// cycles of 146,097 days, years starting in March so the leap day comes last).
-    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
-        let y = Int64(month <= 2 ? year - 1 : year)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = Int64((month + 9) % 12)
-        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// The inverse of ``daysFromCivil(year:month:day:)``.
-    private static func civil(fromDays days: Int64) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return (Int(y), Int(m), Int(d))
-    }
 }

@@ -1,3 +1,5 @@
+import JSON
+
 /// xs:dateTime and XML text helpers (SAML times are UTC, e.g. `2026-11-27T08:44:04Z`).
 enum XMLSupport {
     /// Escapes text for element content and double-quoted attributes.
@@ -21,30 +23,6 @@ enum XMLSupport {
             }
         }
         return out
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days-from-civil).
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// The civil date of a day count since 1970-01-01 (inverse of `days`).
-    static func civil(days z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction][Z|±HH:MM]` into time since the epoch; a missing
@@ -94,7 +72,7 @@ enum XMLSupport {
             }
         }
         guard i == b.count else { return nil }
-        let seconds = days(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        let seconds = Int64(CivilCalendar.days(year: Int(year), month: Int(month), day: Int(day))) * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         return .seconds(seconds) + .nanoseconds(nanos)
     }
 
@@ -103,7 +81,8 @@ enum XMLSupport {
         let total = time.components.seconds
         let dayCount = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
         let secondsOfDay = total - dayCount * 86_400
-        let (year, month, day) = civil(days: dayCount)
+        let (y, m, d) = CivilCalendar.date(days: Int(dayCount))
+        let (year, month, day) = (Int64(y), Int64(m), Int64(d))
         func pad(_ n: Int64, _ width: Int) -> String {
             let s = String(n)
             return String(repeating: "0", count: max(0, width - s.count)) + s
