@@ -158,11 +158,11 @@ extension RunEngine {
 
     /// A workflow version's definition, parsed once per process (versions never change).
     func definition(tenant: TenantID, workflowID: String, version number: Int64) async throws -> WorkflowDefinition? {
-        let cacheKey = "\(tenant.rawValue)\n\(workflowID)\n\(number)"
-        if let hit = handoff.definition(cacheKey) { return hit }
+        let cacheKey = handoff.definitions.key(tenant, workflowID, number)
+        if let hit = handoff.definitions.get(cacheKey) { return hit }
         let version = try await store.read { try await WorkflowRepository($0, tenant: tenant).version(workflowID, number) }
         guard let version, let json = try? JSONValue.parse(version.definition), let definition = try? WorkflowDefinition.decode(json) else { return nil }
-        handoff.remember(cacheKey, definition)
+        handoff.definitions.put(cacheKey, definition, size: version.definition.utf8.count)
         return definition
     }
 

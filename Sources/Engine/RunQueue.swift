@@ -115,7 +115,7 @@ final class RunQueue: Sendable {
 /// parsed workflow versions, which are immutable. Both bounded.
 final class RunHandoff: Sendable {
     private let runs = Mutex<[RunEngine.RunKey: (run: RunRecord, events: [RunEventRecord])]>([:])
-    private let definitions = Mutex<[String: WorkflowDefinition]>([:])
+    let definitions = VersionCache<WorkflowDefinition>()
 
     func put(_ key: RunEngine.RunKey, run: RunRecord, events: [RunEventRecord]) {
         runs.withLock { map in
@@ -127,14 +127,5 @@ final class RunHandoff: Sendable {
 
     func take(_ key: RunEngine.RunKey) -> (run: RunRecord, events: [RunEventRecord])? {
         runs.withLock { $0.removeValue(forKey: key) }
-    }
-
-    func definition(_ key: String) -> WorkflowDefinition? { definitions.withLock { $0[key] } }
-
-    func remember(_ key: String, _ definition: WorkflowDefinition) {
-        definitions.withLock { map in
-            if map.count >= 1_000 { map.removeAll() }
-            map[key] = definition
-        }
     }
 }

@@ -27,6 +27,8 @@ final class AuditWriter: Service {
     private let heads = Mutex<[TenantID: (seq: Int64, hash: String)]>([:])
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
+    /// Whether the store is PostgreSQL, where groups are per tenant and heads are remembered.
+    private var isPostgres: Bool { store.database.dialect == .postgres }
     /// Largest group committed in one transaction.
     private let maxBatch = 512
 
@@ -78,7 +80,7 @@ final class AuditWriter: Service {
                 return Array(s.items.prefix(count))
             }
             if batch.isEmpty { return }
-            if store.database.dialect == .postgres {
+            if isPostgres {
                 // Per tenant, so that each group can go in one statement.
                 var order: [TenantID] = []
                 var groups: [TenantID: [Pending]] = [:]
@@ -95,22 +97,21 @@ final class AuditWriter: Service {
 
     private func commit(_ group: [Pending]) async {
         let records = group.map(\.record)
+        // On PostgreSQL a group is one tenant's (see drain()).
+        let tenant = isPostgres ? records.first?.tenant : nil
         do {
             var entries: [AuditEntry]?
-            if store.database.dialect == .postgres, let tenant = records.first?.tenant, let head = heads.withLock({ $0[tenant] }) {
+            if let tenant, let head = heads.withLock({ $0[tenant] }) {
                 entries = try await store.writeStatement { db in try await AuditLog.append(records, after: head, in: db) }
             }
             if entries == nil {
                 entries = try await store.write { db in try await AuditLog.append(records, in: db) }
             }
-            let written = entries ?? []
-            heads.withLock { map in
-                for entry in written { map[entry.record.tenant] = (entry.seq, entry.hash) }
-            }
+            if let tenant, let last = entries?.last { heads.withLock { $0[tenant] = (last.seq, last.hash) } }
             for item in group { item.done.resume(returning: true) }
         } catch {
             logger.error("audit write failed", metadata: ["error": "\(error)"])
-            if let tenant = records.first?.tenant { _ = heads.withLock { $0.removeValue(forKey: tenant) } }
+            if let tenant { _ = heads.withLock { $0.removeValue(forKey: tenant) } }
             for item in group { item.done.resume(throwing: error) }
         }
     }

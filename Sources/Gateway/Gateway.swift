@@ -32,7 +32,7 @@ struct Gateway: Sendable {
     let redactor: Redactor
     let logger: Logger
     /// Parsed workflow versions, for reads of a workflow.
-    let definitions = DefinitionCache()
+    let definitions = VersionCache<JSONValue>()
 
     /// Decides `action` on `resource` for the request's principal and records the decision
     /// for the audit entry. Throws 403 when denied.

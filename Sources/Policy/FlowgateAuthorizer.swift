@@ -49,7 +49,8 @@ public final class FlowgateAuthorizer: Authorizer {
     /// its first decision; emptied when it reaches `layerLimit`.
     private let layers = Mutex<[LayerKey: Entities]>([:])
     private let layerLimit = 4096
-    /// Decisions of requests without a time, by request and installation (see ``authorize(_:)``).
+    /// Decisions by request (without its time when no deciding policy reads it) and tenant
+    /// installation (see ``authorize(_:)``); emptied when it reaches `decisionLimit`.
     private let decisions = Mutex<[DecisionKey: Decision]>([:])
     private let decisionLimit = 16_384
     private let defaultAuthorizer: CedarAuthorizer

@@ -1,5 +1,5 @@
-import HTTPTypes
 import Engine
+import HTTPTypes
 import Hummingbird
 import JSON
 import Store
@@ -120,7 +120,7 @@ extension Gateway {
             let t = try context.requireTenant()
             let runID = try context.parameter("run")
             var afterSeq: Int64 = 0
-            let sent: String? = request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("after_seq").map { String($0) }
+            let sent: String? = request.headers[.lastEventID] ?? request.uri.queryParameters.get("after_seq").map { String($0) }
             if let text = sent {
                 guard let n = Int64(text), n >= 0 else { throw Problem.badRequest("Last-Event-ID (or after_seq) must be a non-negative integer") }
                 afterSeq = n

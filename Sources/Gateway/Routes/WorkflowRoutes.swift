@@ -106,7 +106,7 @@ extension Gateway {
             let found: (WorkflowRecord, JSONValue?)? = try await store.read { db in
                 let workflows = WorkflowRepository(db, tenant: t)
                 guard let w = try await workflows.get(id) else { return nil }
-                let key = DefinitionCache.key(t, id, w.currentVersion)
+                let key = cache.key(t, id, w.currentVersion)
                 if let hit = cache.get(key) { return (w, hit) }
                 guard let text = try await workflows.version(id, w.currentVersion)?.definition,
                       let parsed = try? JSONValue.parse(text) else { return (w, nil) }
