@@ -133,7 +133,7 @@ let package = Package(
         .target(
             name: "FlowgateTesting",
             dependencies: [
-                "Gateway", "Identity",
+                "Gateway", "Identity", "Secrets", "Store", "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -141,10 +141,12 @@ let package = Package(
             path: "Tests/FlowgateTesting",
             swiftSettings: swiftSettings
         ),
+        // Test targets list every module of ours they import: one reached only through another is not
+        // tracked by incremental builds, which then link tests compiled against a stale layout.
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "FlowgateTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "JSON", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "JSON", "FlowgateTesting"], exclude: ["cedar_oracle.py"], swiftSettings: swiftSettings),
-        .testTarget(name: "SecretsTests", dependencies: ["Secrets", "FlowgateTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SecretsTests", dependencies: ["Secrets", "Store", "JSON", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "IdentityTests",
             dependencies: [
@@ -158,18 +160,21 @@ let package = Package(
         // Apart from IdentityTests: it imports the xmlsec declarations (libxml2 + ICU), which
         // must not meet Foundation in one module.
         .testTarget(name: "CXMLSecTests", dependencies: ["CXMLSec"], swiftSettings: swiftSettings),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "FlowgateTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Store", "Policy", "JSON", "FlowgateTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "FlowgateTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "Gateway", "JSON", "FlowgateTesting", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Gateway", "Engine", "FlowgateTesting", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            dependencies: [
+                "Gateway", "Engine", "Identity", "Secrets", "Store", "JSON", "FlowgateTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]
