@@ -150,8 +150,7 @@ public enum AuditLog {
             entries.append(AuditEntry(record: record, seq: seq, prevHash: previous.hash, hash: hash))
             previous = (seq, hash)
         }
-        let rows = try await db.query(
-            """
+        let statement: SQLQuery = """
             WITH head AS (
                 UPDATE audit_heads SET seq = \(previous.seq), hash = \(previous.hash)
                 WHERE tenant_id = \(tenant.rawValue) AND seq = \(head.seq) AND hash = \(head.hash)
@@ -165,7 +164,9 @@ public enum AuditLog {
                                                request_id, source_ip, detail, prev_hash, hash)
             RETURNING seq
             """
-        )
+        // Small groups, the usual ones, keep their few texts prepared: parsing and planning
+        // took most of this statement's time on the server.
+        let rows = try await db.query(records.count <= 8 ? statement.prepared() : statement)
         return rows.count == records.count ? entries : nil
     }
 

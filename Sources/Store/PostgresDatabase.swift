@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The PostgreSQL backend, over postgres-nio's connection pool. The pool's `run()` must be
 /// running (see ``PostgresDatabase/run()``) for queries to be served.
@@ -9,6 +10,8 @@ public final class PostgresDatabase: Database {
     /// The postgres-nio client; a `Service` whose `run()` drives the pool.
     public let client: PostgresClient
     private let logger: Logger
+    /// Statement texts kept prepared on this pool's connections.
+    private let preparedTexts = PreparedTexts()
 
     /// - Parameters:
     ///   - url: `postgres://user:password@host:port/database` (`?sslmode=disable|prefer|require`).
@@ -16,6 +19,12 @@ public final class PostgresDatabase: Database {
     public init(url: String, maxConnections: Int = 20, logger: Logger) throws {
         var configuration = try PostgresDatabase.configuration(from: url)
         configuration.options.maximumConnections = maxConnections
+        // The statements kept prepared (``SQLQuery/prepared()``) are lookups by key whose best
+        // plan does not depend on the values bound; they are planned once. PostgreSQL's default
+        // would plan again on every run any statement whose generic plan it estimates costlier,
+        // as it does for a LIMIT it cannot see, and that planning cost more than the statement.
+        // Unnamed (unprepared) statements are planned for their values either way.
+        configuration.options.additionalStartupParameters = [("plan_cache_mode", "force_generic_plan")]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
     }
@@ -49,7 +58,7 @@ public final class PostgresDatabase: Database {
     public func write<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R {
         do {
             return try await client.withTransaction(logger: logger) { connection in
-                try await body(PostgresExecutor(connection: connection, logger: logger))
+                try await body(PostgresExecutor(connection: connection, logger: logger, preparedTexts: preparedTexts))
             }
         } catch let error as PostgresTransactionError {
             // Surface the error of the body, not the wrapper.
@@ -60,7 +69,7 @@ public final class PostgresDatabase: Database {
 
     public func read<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R {
         try await client.withConnection { connection in
-            try await body(PostgresExecutor(connection: connection, logger: logger))
+            try await body(PostgresExecutor(connection: connection, logger: logger, preparedTexts: preparedTexts))
         }
     }
 
@@ -74,6 +83,7 @@ public final class PostgresDatabase: Database {
 struct PostgresExecutor: SQLExecutor {
     let connection: PostgresConnection
     let logger: Logger
+    let preparedTexts: PreparedTexts
     var dialect: SQLDialect { .postgres }
 
     func query(_ query: SQLQuery) async throws -> [Row] {
@@ -89,9 +99,17 @@ struct PostgresExecutor: SQLExecutor {
             }
         }
         do {
-            let sequence = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+            if query.isPrepared, let statement = preparedTexts.statement(sql, binds: binds) {
+                return try await PreparedText.$current.withValue(statement) {
+                    var rows: [Row] = []
+                    for try await row in try await connection.execute(PreparedText(bindings: bindings), logger: logger) {
+                        rows.append(try PostgresExecutor.convert(row))
+                    }
+                    return rows
+                }
+            }
             var rows: [Row] = []
-            for try await row in sequence {
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger) {
                 rows.append(try PostgresExecutor.convert(row))
             }
             return rows
@@ -130,6 +148,64 @@ struct PostgresExecutor: SQLExecutor {
         if state == "23505" { return .uniqueViolation(message) }
         if state == "40001" || state == "40P01" { return .conflict(message) }
         return .backend("postgres \(state): \(message)")
+    }
+}
+
+/// A statement text run as a named prepared statement (``SQLQuery/prepared()``).
+///
+/// postgres-nio prepares a statement once per connection and reuses it, but it keys statements
+/// by a Swift type's static `name` and `sql`, which suits texts known at compile time; ours are
+/// rendered from ``SQLQuery``. This one type serves every registered text by reading `name`
+/// and `sql` from a task-local that ``PostgresExecutor`` binds around the call (postgres-nio
+/// reads both in the calling task, before handing the statement to the connection).
+struct PreparedText: PostgresPreparedStatement {
+    typealias Row = PostgresRow
+
+    struct Statement: Sendable {
+        var name: String
+        var sql: String
+    }
+
+    @TaskLocal static var current = Statement(name: "", sql: "")
+    static var name: String { current.name }
+    static var sql: String { current.sql }
+
+    let bindings: PostgresBindings
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
+}
+
+/// The texts a pool keeps prepared, by text and bind types (a statement's parameter types are
+/// fixed when it is prepared, from its first bindings), each with its statement name.
+final class PreparedTexts: Sendable {
+    private let names = Mutex<[String: String]>([:])
+    /// Every connection may end up holding this many prepared statements, so the set is
+    /// bounded; texts beyond it run unprepared.
+    static let capacity = 128
+
+    /// The statement for `sql` with binds of these types, or `nil` when the set is full.
+    func statement(_ sql: String, binds: [SQLValue]) -> PreparedText.Statement? {
+        var key = ""
+        key.reserveCapacity(binds.count + 1 + sql.utf8.count)
+        for value in binds {
+            switch value {
+            case .null: key += "n"
+            case .int: key += "i"
+            case .double: key += "d"
+            case .text: key += "t"
+            case .blob: key += "b"
+            }
+        }
+        key += ":"
+        key += sql
+        let name: String? = names.withLock { names in
+            if let name = names[key] { return name }
+            guard names.count < Self.capacity else { return nil }
+            let name = "fg_\(names.count + 1)"
+            names[key] = name
+            return name
+        }
+        return name.map { PreparedText.Statement(name: $0, sql: sql) }
     }
 }
 

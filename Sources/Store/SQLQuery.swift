@@ -26,6 +26,8 @@ public struct SQLQuery: Sendable, ExpressibleByStringInterpolation, CustomString
     }
 
     var parts: [Part]
+    /// Whether PostgreSQL should keep the statement prepared (see ``prepared()``).
+    public private(set) var isPrepared = false
 
     public init(stringLiteral value: String) { parts = [.sql(value)] }
 
@@ -52,6 +54,17 @@ public struct SQLQuery: Sendable, ExpressibleByStringInterpolation, CustomString
 
         /// Splices another query, keeping its binds as binds.
         public mutating func appendInterpolation(_ query: SQLQuery) { parts.append(contentsOf: query.parts) }
+    }
+
+    /// The same statement, marked as one of the few a hot path runs again and again with the
+    /// same text: PostgreSQL then keeps it prepared on each connection, so it is parsed and
+    /// planned once rather than on every run (SQLite keeps every statement prepared anyway).
+    /// Mark only statements whose text comes from a small fixed set; a bounded number of texts
+    /// is kept prepared, and the rest run unprepared.
+    public func prepared() -> SQLQuery {
+        var copy = self
+        copy.isPrepared = true
+        return copy
     }
 
     /// Appends another query fragment.

@@ -198,6 +198,45 @@ import Testing
         }
     }
 
+    /// An `eq` lookup folds groups (of a user) or members (of a group) into its one statement;
+    /// what it returns must be what a read of the resource returns, memberships and all.
+    @Test(arguments: TestBackend.all)
+    func equalityLookupsCarryTheSameGroupsAndMembers(backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let tenant = try await makeTenant(store, "acme")
+            var collected: [String] = []
+            for name in ["ann", "bob", "cy"] {
+                collected.append(try await store.scim(tenant) { try await $0.create(.users, try json(#"{"schemas":["\#(coreUser)"],"userName":"\#(name)"}"#)) }.resource.id)
+            }
+            let ids = collected
+            var groupIDs: [String] = []
+            for (name, members) in [("Eng", [ids[0], ids[1]]), ("Ops", [ids[0]]), ("Empty", [])] {
+                let list = members.map { #"{"value":"\#($0)"}"# }.joined(separator: ",")
+                let body = try json(#"{"schemas":["\#(coreGroup)"],"displayName":"\#(name)","members":[\#(list)]}"#)
+                groupIDs.append(try await store.scim(tenant) { try await $0.create(.groups, body) }.resource.id)
+            }
+            let gids = groupIDs
+            for (index, name) in ["ANN", "bob", "Cy"].enumerated() {
+                let found = try await store.scim(tenant) { try await $0.list(.users, SCIMListQuery(filter: #"userName eq "\#(name)""#)) }
+                let read = try await store.scim(tenant) { try await $0.get(.users, id: ids[index]) }
+                #expect(found.totalResults == 1 && found.resources == [read.json], "\(name)")
+            }
+            let ann = try await store.scim(tenant) { try await $0.list(.users, SCIMListQuery(filter: #"userName eq "ann""#)) }
+            #expect(ann.resources.first?["groups"]?.arrayValue?.compactMap { $0["value"]?.stringValue } == [gids[0], gids[1]].sorted())
+            #expect(ann.resources.first?["groups"]?.arrayValue?.compactMap { $0["display"]?.stringValue }.sorted() == ["Eng", "Ops"])
+            for (index, name) in ["Eng", "ops", "Empty"].enumerated() {
+                let found = try await store.scim(tenant) { try await $0.list(.groups, SCIMListQuery(filter: #"displayName eq "\#(name)""#)) }
+                let read = try await store.scim(tenant) { try await $0.get(.groups, id: gids[index]) }
+                #expect(found.totalResults == 1 && found.resources == [read.json], "\(name)")
+            }
+            // Left out when not asked for, and a lookup that finds nothing is empty.
+            let bare = try await store.scim(tenant) { try await $0.list(.users, SCIMListQuery(filter: #"userName eq "ann""#, attributes: ["userName"])) }
+            #expect(bare.resources.first?["groups"] == nil && bare.resources.first?["userName"] == "ann")
+            let none = try await store.scim(tenant) { try await $0.list(.users, SCIMListQuery(filter: #"userName eq "nobody""#)) }
+            #expect(none.totalResults == 0 && none.resources.isEmpty)
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func groupsMembershipAndHooks(backend: TestBackend) async throws {
         try await backend.withStore { store in

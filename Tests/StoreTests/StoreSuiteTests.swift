@@ -154,4 +154,40 @@ import Testing
             #expect(unfinished.map(\.id) == ["r1"])
         }
     }
+
+    /// A statement marked prepared gives the rows an unprepared one gives, whatever its binds
+    /// (a NULL first, then a number), and on PostgreSQL really is prepared on the connection,
+    /// with the number kept per connection bounded however many texts are marked.
+    @Test(arguments: TestBackend.all)
+    func preparedStatementsAnswerAsUnpreparedOnesAndStayBounded(backend: TestBackend) async throws {
+        try await backend.withStore { store in
+            let a = try await Self.tenant(store, "alpha")
+            _ = try await Self.tenant(store, "beta")
+            let bySlug: @Sendable (String) -> SQLQuery = { "SELECT id, name FROM tenants WHERE slug = \($0) ORDER BY id" }
+            for slug in ["alpha", "beta", "nope", "alpha", "beta", "alpha", "nope", "alpha"] {
+                let prepared = try await store.read { try await $0.query(bySlug(slug).prepared()) }
+                let plain = try await store.read { try await $0.query(bySlug(slug)) }
+                #expect(prepared.map { $0.optionalString("name") } == plain.map { $0.optionalString("name") })
+                #expect(prepared.count == (slug == "nope" ? 0 : 1))
+            }
+            for value in [nil, 5, nil, 7] as [Int64?] {
+                let row = try await store.read { try await $0.first(("SELECT CAST(\(value) AS BIGINT) AS v" as SQLQuery).prepared()) }
+                #expect(row?.optionalInt("v") == value)
+            }
+            let written = try await store.write { db in
+                try await db.query(("UPDATE tenants SET name = \("Alpha Two") WHERE id = \(a.id.rawValue) RETURNING name" as SQLQuery).prepared())
+            }
+            #expect(written.first?.optionalString("name") == "Alpha Two")
+            guard store.database.dialect == .postgres else { return }
+            let held = try await store.read { db in
+                for i in 0..<300 {
+                    let row = try await db.first(("SELECT \(Int64(i)) + \(unsafeSQL: String(i)) AS v" as SQLQuery).prepared())
+                    #expect(row?.optionalInt("v") == Int64(2 * i))
+                }
+                return try await db.query("SELECT name FROM pg_prepared_statements WHERE name LIKE 'fg\\_%'").count
+            }
+            #expect(held > 0, "statements are prepared on the connection")
+            #expect(held <= 128, "at most 128 texts are kept prepared, not all 300")
+        }
+    }
 }

@@ -212,9 +212,11 @@ public struct SCIMRepository: Sendable {
         let projection = try SCIMProjection(attributes: query.attributes, excludedAttributes: query.excludedAttributes, for: type)
         var compiler = SCIMSQLCompiler(dialect: db.dialect, type: type)
         var condition: SQLQuery = ""
+        var isEquality = false
         if let text = query.filter, !text.trimmingSpaces.isEmpty {
-            let checked = try SCIMFilter.parse(text, limits: configuration.filterLimits).checked(for: type)
-            let sql = try compiler.condition(checked)
+            let filter = try SCIMFilter.parse(text, limits: configuration.filterLimits)
+            if case .compare(_, .eq, _) = filter { isEquality = true }
+            let sql = try compiler.condition(try filter.checked(for: type))
             condition = "AND \(sql)"
         }
         var sortPath: SCIMResolvedPath?
@@ -229,15 +231,23 @@ public struct SCIMRepository: Sendable {
         let alias = kind == .users ? "u" : "g"
         let startIndex = max(1, query.startIndex ?? 1)
         let count = min(max(0, query.count ?? configuration.defaultPageSize), configuration.maxResults)
+        // Identity providers look a resource up (`userName eq`, `externalId eq`, `displayName
+        // eq`) before every change they push. Such a lookup is one statement, kept prepared
+        // on PostgreSQL, with the groups or members folded in. Other pages load those in a
+        // second query, so that rows skipped by an offset never have theirs computed.
+        let lookup = isEquality && sortPath == nil && startIndex == 1
+        let computedKey = kind == .users ? "groups" : "members"
+        let folded = lookup && projection.includes(computedKey)
+        var columns = kind == .users ? Self.userColumns : Self.groupColumns
+        if folded { columns += ", " + Self.computedColumn(kind, dialect: db.dialect) }
         var rows: [Row] = []
         if count > 0 {
-            rows = try await db.query(
-                """
-                SELECT \(unsafeSQL: kind == .users ? Self.userColumns : Self.groupColumns) FROM \(unsafeSQL: table)
+            let page: SQLQuery = """
+                SELECT \(unsafeSQL: columns) FROM \(unsafeSQL: table)
                 WHERE \(unsafeSQL: alias).tenant_id = \(tenant.rawValue) \(condition)
                 ORDER BY \(order) LIMIT \(count) OFFSET \(startIndex - 1)
                 """
-            )
+            rows = try await db.query(lookup ? page.prepared() : page)
         }
         var total = Int64(rows.count)
         // A first page that is not full is the whole result: the lookups identity providers make
@@ -248,7 +258,12 @@ public struct SCIMRepository: Sendable {
             )?.int("n") ?? 0
         }
         let records = try rows.map { try kind == .users ? userRecord($0) : groupRecord($0) }
-        let computed = records.isEmpty ? [:] : try await computedAttributes(kind, records.map(\.id), projection: projection)
+        var computed: [String: [JSONValue]] = [:]
+        if folded {
+            for (row, record) in zip(rows, records) { computed[record.id] = try foldedAttribute(kind, row) }
+        } else if !records.isEmpty {
+            computed = try await computedAttributes(kind, records.map(\.id), projection: projection)
+        }
         let resources = records.map { projection.apply(to: render(kind, $0, computed: computed[$0.id] ?? []).json) }
         return SCIMListResponse(totalResults: Int(total), startIndex: startIndex, resources: resources)
     }
@@ -473,7 +488,6 @@ public struct SCIMRepository: Sendable {
     private func computedAttributes(_ kind: SCIMResourceKind, _ ids: [String], projection: SCIMProjection) async throws -> [String: [JSONValue]] {
         var out: [String: [JSONValue]] = [:]
         guard projection.includes(kind == .users ? "groups" : "members") else { return out }
-        let base = configuration.baseLocation
         for chunk in Self.chunks(ids) {
             if kind == .users {
                 let rows = try await db.query(
@@ -484,8 +498,7 @@ public struct SCIMRepository: Sendable {
                     """
                 )
                 for row in rows {
-                    let id = try row.string("id"), owner = try row.string("owner"), name = try row.string("name")
-                    out[owner, default: []].append(["value": .string(id), "$ref": .string(base + "Groups/" + id), "display": .string(name), "type": "direct"])
+                    out[try row.string("owner"), default: []].append(groupEntry(id: try row.string("id"), name: try row.string("name")))
                 }
             } else {
                 let rows = try await db.query(
@@ -496,14 +509,57 @@ public struct SCIMRepository: Sendable {
                     """
                 )
                 for row in rows {
-                    let id = try row.string("id"), owner = try row.string("owner")
-                    // `display` is left out: clients compare members with what they sent, and
-                    // Okta and Entra send none.
-                    out[owner, default: []].append(["value": .string(id), "$ref": .string(base + "Users/" + id), "type": "User"])
+                    out[try row.string("owner"), default: []].append(memberEntry(id: try row.string("id")))
                 }
             }
         }
         return out
+    }
+
+    /// A user's `groups` entry.
+    private func groupEntry(id: String, name: String) -> JSONValue {
+        ["value": .string(id), "$ref": .string(configuration.baseLocation + "Groups/" + id), "display": .string(name), "type": "direct"]
+    }
+
+    /// A group's `members` entry. `display` is left out: clients compare members with what
+    /// they sent, and Okta and Entra send none.
+    private func memberEntry(id: String) -> JSONValue {
+        ["value": .string(id), "$ref": .string(configuration.baseLocation + "Users/" + id), "type": "User"]
+    }
+
+    /// The `computed` column of a row (see ``computedColumn(_:dialect:)``) as entries.
+    private func foldedAttribute(_ kind: SCIMResourceKind, _ row: Row) throws -> [JSONValue] {
+        // PostgreSQL's json_agg gives NULL over no rows, SQLite's json_group_array `[]`.
+        guard let text = row.optionalString("computed") else { return [] }
+        guard case .array(let items)? = try? JSONValue.parse(text) else { throw StoreError.corruptRow("computed") }
+        return try items.map { item in
+            if kind == .users {
+                guard case .array(let pair) = item, pair.count == 2, let id = pair[0].stringValue, let name = pair[1].stringValue else {
+                    throw StoreError.corruptRow("computed")
+                }
+                return groupEntry(id: id, name: name)
+            }
+            guard let id = item.stringValue else { throw StoreError.corruptRow("computed") }
+            return memberEntry(id: id)
+        }
+    }
+
+    /// A column holding, as a JSON array ordered by id, a user's groups (`[id, name]` pairs)
+    /// or a group's member ids: the same rows ``computedAttributes(_:_:projection:)`` reads.
+    static func computedColumn(_ kind: SCIMResourceKind, dialect: SQLDialect) -> String {
+        let postgres = dialect == .postgres
+        if kind == .users {
+            let aggregate = postgres ? "json_agg(json_build_array(cg.id, cg.name) ORDER BY cg.id)::text" : "json_group_array(json_array(cg.id, cg.name) ORDER BY cg.id)"
+            return """
+                (SELECT \(aggregate) FROM group_members gm JOIN groups cg ON cg.tenant_id = gm.tenant_id AND cg.id = gm.group_id
+                 WHERE gm.tenant_id = u.tenant_id AND gm.user_id = u.id) AS computed
+                """
+        }
+        let aggregate = postgres ? "json_agg(cu.id ORDER BY cu.id)::text" : "json_group_array(cu.id ORDER BY cu.id)"
+        return """
+            (SELECT \(aggregate) FROM group_members gm JOIN users cu ON cu.tenant_id = gm.tenant_id AND cu.id = gm.user_id
+             WHERE gm.tenant_id = g.tenant_id AND gm.group_id = g.id) AS computed
+            """
     }
 
     /// The full representation: the working document plus `id`, `schemas`, `meta` and the
