@@ -31,8 +31,8 @@ struct Gateway: Sendable {
     /// The process-wide redactor: applied to problem details and audit entries.
     let redactor: Redactor
     let logger: Logger
-    /// Parsed workflow versions, for reads of a workflow.
-    let definitions = VersionCache<JSONValue>()
+    /// Workflow versions' definitions, parsed once and serialized, for reads of a workflow.
+    let definitions = VersionCache<[UInt8]>()
 
     /// Decides `action` on `resource` for the request's principal and records the decision
     /// for the audit entry. Throws 403 when denied.

@@ -37,15 +37,33 @@ public struct FlowgateRequestContext: RequestContext {
     /// The caller's address as seen on the socket.
     public var sourceIP: String
     /// The authenticated principal, once the authentication middleware has run.
-    public var principal: Principal?
+    public var principal: Principal? {
+        get { resolved.fields.principal }
+        set { resolved = resolved.with { $0.principal = newValue } }
+    }
     /// The tenant named in the path, once resolved.
-    public var tenant: Tenant?
+    public var tenant: Tenant? {
+        get { resolved.fields.tenant }
+        set { resolved = resolved.with { $0.tenant = newValue } }
+    }
     /// The browser session that authenticated the request, and its CSRF token.
-    public var session: SessionRecord?
-    var csrfToken: String?
-    var audit: AuditNotes?
+    public var session: SessionRecord? {
+        get { resolved.fields.session }
+        set { resolved = resolved.with { $0.session = newValue } }
+    }
+    var csrfToken: String? {
+        get { resolved.fields.csrfToken }
+        set { resolved = resolved.with { $0.csrfToken = newValue } }
+    }
     /// The webhook trigger a `/hooks/...` request reached.
-    var webhook: WebhookCall?
+    var webhook: WebhookCall? {
+        get { resolved.fields.webhook }
+        set { resolved = resolved.with { $0.webhook = newValue } }
+    }
+    /// Who and what the middlewares resolved, behind one reference: the context is copied at
+    /// every middleware, and these are set once and then only read.
+    private var resolved = Resolved.none
+    var audit: AuditNotes?
     /// Largest request body accepted.
     public var maxUploadSize: Int
     /// `http://<Host>` of the request when the Host header is well-formed, else empty (links
@@ -59,5 +77,27 @@ public struct FlowgateRequestContext: RequestContext {
         spanID = ""
         sourceIP = source.channel.remoteAddress?.ipAddress ?? "unknown"
         maxUploadSize = 1 << 20
+    }
+}
+
+/// The principal, tenant, session and webhook of a request, immutable; a change makes a new one.
+final class Resolved: Sendable {
+    struct Fields: Sendable {
+        var principal: Principal?
+        var tenant: Tenant?
+        var session: SessionRecord?
+        var csrfToken: String?
+        var webhook: WebhookCall?
+    }
+
+    static let none = Resolved(Fields())
+    let fields: Fields
+
+    init(_ fields: Fields) { self.fields = fields }
+
+    func with(_ change: (inout Fields) -> Void) -> Resolved {
+        var copy = fields
+        change(&copy)
+        return Resolved(copy)
     }
 }

@@ -29,8 +29,17 @@ public protocol Database: Sendable {
     func write<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R
     /// Runs `body` with read access; it may run concurrently with other readers.
     func read<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R
+    /// Runs `body`, which issues a single statement, with read access and no explicit
+    /// transaction: one statement reads one snapshot by itself.
+    func readStatement<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R
     /// Checks that the database answers (for `/readyz`).
     func ping() async throws
     /// Closes every connection. No call may follow.
     func close() async
+}
+
+extension Database {
+    public func readStatement<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R {
+        try await read(body)
+    }
 }

@@ -47,6 +47,11 @@ public final class SQLiteDatabase: Database {
         }
     }
 
+    public func readStatement<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R {
+        // Without BEGIN and COMMIT: the statement takes and ends its own read transaction.
+        try await readers.withResource { connection in try await body(SQLiteExecutor(connection: connection)) }
+    }
+
     private static func transaction<R: Sendable>(
         on connection: SQLiteConnection, begin: String, _ body: @Sendable (any SQLExecutor) async throws -> R
     ) async throws -> R {

@@ -89,6 +89,13 @@ public struct Store: Sendable {
         try await database.read(body)
     }
 
+    /// Runs a read that `body` makes as one statement, outside an explicit transaction (which
+    /// on SQLite saves the BEGIN and COMMIT; PostgreSQL reads run that way anyway). Statements
+    /// in two such calls may see different snapshots.
+    public func readStatement<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R {
+        try await database.readStatement(body)
+    }
+
     /// Runs a write that `body` makes as one statement on PostgreSQL, outside an explicit
     /// transaction: the statement is atomic by itself, and it saves the BEGIN and COMMIT round
     /// trips. On SQLite (whose writes are local) it is ``write(_:)``. The body must issue a

@@ -26,7 +26,8 @@ struct TenantMiddleware: RouterMiddleware {
         var context = context
         context.tenant = tenant
         context.audit?.update { $0.tenant = tenant.id }
-        context.logger[metadataKey: "fg.tenant"] = .string(tenant.id.rawValue)
+        // The authentication middleware already named the principal's own tenant.
+        if principal.tenant != tenant.id { context.logger[metadataKey: "fg.tenant"] = .string(tenant.id.rawValue) }
         return try await next(request, context)
     }
 }

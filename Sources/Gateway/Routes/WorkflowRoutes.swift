@@ -13,6 +13,31 @@ extension Gateway {
         return .object(o)
     }
 
+    /// `workflowJSON(w, definition:)` serialized, around a definition already serialized: the
+    /// same bytes, without rebuilding and re-sorting the definition's objects on every read.
+    static func workflowBody(_ w: WorkflowRecord, definition: [UInt8]?) -> [UInt8] {
+        guard let definition else { return workflowJSON(w, definition: nil).serializedBytes() }
+        // The members in the sorted order JSONValue.serialized() writes them.
+        var out: [UInt8] = []
+        out.reserveCapacity(definition.count + 256)
+        out.append(contentsOf: #"{"created_at":"#.utf8)
+        JSONValue.time(w.createdAt).write(into: &out)
+        out.append(contentsOf: #","definition":"#.utf8)
+        out.append(contentsOf: definition)
+        out.append(contentsOf: #","description":"#.utf8)
+        JSONValue.writeString(w.description, into: &out)
+        out.append(contentsOf: #","id":"#.utf8)
+        JSONValue.writeString(w.id, into: &out)
+        out.append(contentsOf: #","name":"#.utf8)
+        JSONValue.writeString(w.name, into: &out)
+        out.append(contentsOf: #","updated_at":"#.utf8)
+        JSONValue.time(w.updatedAt).write(into: &out)
+        out.append(contentsOf: #","version":"#.utf8)
+        out.append(contentsOf: String(w.currentVersion).utf8)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     static func versionJSON(_ v: WorkflowVersionRecord) -> JSONValue {
         [
             "version": .int(v.version), "created_at": .time(v.createdAt), "created_by": .string(v.createdBy),
@@ -103,18 +128,25 @@ extension Gateway {
             let t = try context.requireTenant()
             let id = try context.parameter("id")
             let cache = gateway.definitions
-            let found: (WorkflowRecord, JSONValue?)? = try await store.read { db in
-                let workflows = WorkflowRepository(db, tenant: t)
-                guard let w = try await workflows.get(id) else { return nil }
-                let key = cache.key(t, id, w.currentVersion)
-                if let hit = cache.get(key) { return (w, hit) }
-                guard let text = try await workflows.version(id, w.currentVersion)?.definition,
-                      let parsed = try? JSONValue.parse(text) else { return (w, nil) }
-                cache.put(key, parsed, size: text.utf8.count)
-                return (w, parsed)
+            guard let workflow = try await store.readStatement({ try await WorkflowRepository($0, tenant: t).get(id) }) else {
+                throw Problem.notFound("workflow")
             }
-            guard let (workflow, definition) = found else { throw Problem.notFound("workflow") }
-            return Response.json(Gateway.workflowJSON(workflow, definition: definition))
+            let key = cache.key(t, id, workflow.currentVersion)
+            var definition = cache.get(key)
+            if definition == nil {
+                // A version never changes, so reading it apart from the workflow's row is safe;
+                // it is gone only if the workflow was deleted in between.
+                let text = try await store.readStatement { try await WorkflowRepository($0, tenant: t).version(id, workflow.currentVersion)?.definition }
+                guard let text else { throw Problem.notFound("workflow") }
+                if let bytes = (try? JSONValue.parse(text))?.serializedBytes() {
+                    definition = bytes
+                    cache.put(key, bytes, size: text.utf8.count)
+                }
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(bytes: Gateway.workflowBody(workflow, definition: definition))))
         }
         on(tenant, prefix: prefix, .put, "workflows/:id", action: "workflow.update", resource: .parameter(type: "Workflow", parameter: "id")) { request, context in
             let t = try context.requireTenant()
