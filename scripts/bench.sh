@@ -42,7 +42,7 @@ gateway_overhead() {
   wf=$(curl -fsS -X POST "$api/tenants/bench/workflows" -H "Authorization: Bearer $token" \
     -d '{"name":"bench","definition":{"nodes":[{"id":"a","type":"core.set","config":{"fields":{"k":"v"}}},{"id":"b","type":"core.noop"}],"edges":[{"from":"a","to":"b"}]}}' \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  local duration=${BENCH_SECONDS:-10} conns=${BENCH_CONNECTIONS:-64} rounds=${BENCH_ROUNDS:-3}
+  local duration=${BENCH_SECONDS:-10} conns=${BENCH_CONNECTIONS:-64} rounds=${BENCH_ROUNDS:-5}
   local cmd_bare="wrk -t2 -c$conns -d${duration}s http://127.0.0.1:$port/healthz"
   local cmd_gov="wrk -t2 -c$conns -d${duration}s -H 'Authorization: Bearer <viewer token>' $api/tenants/bench/workflows/$wf"
   wrk -t2 -c"$conns" -d2s "http://127.0.0.1:$port/healthz" >/dev/null
