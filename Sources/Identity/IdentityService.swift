@@ -22,11 +22,11 @@ public final class IdentityService: Sendable {
 
     public let store: Store
     let configuration: Configuration
-    private let cache = Mutex<[String: (principal: Principal, until: ContinuousClock.Instant)]>([:])
-    private let tenantCache = Mutex<[String: Tenant]>([:])
+    private let cache = BoundedCache<String, (principal: Principal, until: ContinuousClock.Instant)>(limit: 10_000)
+    private let tenantCache = BoundedCache<String, Tenant>(limit: 10_000)
     /// Browser-session lookups (``SSOService``), cleared with the token cache so that
     /// deactivations and revocations take effect at once.
-    let sessionCache = Mutex<[String: (session: SessionRecord, principal: Principal, until: ContinuousClock.Instant)]>([:])
+    let sessionCache = BoundedCache<String, (session: SessionRecord, principal: Principal, until: ContinuousClock.Instant)>(limit: 10_000)
 
     public init(store: Store, configuration: Configuration = .init()) {
         self.store = store
@@ -58,7 +58,7 @@ public final class IdentityService: Sendable {
     public func authenticate(bearer token: String) async throws -> Principal? {
         let hash = BearerToken.hash(token)
         let now = ContinuousClock.now
-        if let hit = cache.withLock({ $0[hash] }), hit.until > now {
+        if let hit = cache[hash], hit.until > now {
             return hit.principal
         }
         let nowMillis = store.clock.nowMillis()
@@ -90,7 +90,7 @@ public final class IdentityService: Sendable {
         }
         if let principal {
             let until = now.advanced(by: configuration.authenticationCacheTTL)
-            cache.withLock { $0[hash] = (principal, until) }
+            cache.set((principal, until), for: hash)
         }
         return principal
     }
@@ -100,7 +100,7 @@ public final class IdentityService: Sendable {
         guard let record, BearerToken.constantTimeEquals(record.tokenHash, hash), record.revokedAt == nil else { return nil }
         if let expiry = record.expiresAt, expiry <= now { return nil }
         let principal = Principal(kind: .scimClient, id: record.id, tenant: record.tenantID, roles: [], displayName: record.name)
-        cache.withLock { $0[hash] = (principal, cachedUntil) }
+        cache.set((principal, cachedUntil), for: hash)
         return principal
     }
 
@@ -179,22 +179,17 @@ public final class IdentityService: Sendable {
 
     /// Forgets cached lookups, so that revocations take effect at once.
     public func invalidateAuthenticationCache() {
-        cache.withLock { $0.removeAll() }
-        sessionCache.withLock { $0.removeAll() }
+        cache.removeAll()
+        sessionCache.removeAll()
     }
 
     // MARK: Tenants
 
     /// The tenant with this slug or id (cached; tenants are rarely renamed).
     public func resolveTenant(_ idOrSlug: String) async throws -> Tenant? {
-        if let hit = tenantCache.withLock({ $0[idOrSlug] }) { return hit }
+        if let hit = tenantCache[idOrSlug] { return hit }
         let tenant = try await store.read { try await TenantRepository($0).resolve(idOrSlug) }
-        if let tenant {
-            tenantCache.withLock { cache in
-                if cache.count > 10_000 { cache.removeAll() }
-                cache[idOrSlug] = tenant
-            }
-        }
+        if let tenant { tenantCache.set(tenant, for: idOrSlug) }
         return tenant
     }
 
@@ -218,7 +213,7 @@ public final class IdentityService: Sendable {
         renamed.name = name
         let updated = renamed
         try await store.write { try await TenantRepository($0).update(updated) }
-        tenantCache.withLock { $0.removeAll() }
+        tenantCache.removeAll()
         return updated
     }
 
@@ -233,7 +228,7 @@ public final class IdentityService: Sendable {
             try await tenants.update(current)
             return current
         }
-        tenantCache.withLock { $0.removeAll() }
+        tenantCache.removeAll()
         return updated
     }
 

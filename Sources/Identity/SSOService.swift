@@ -583,7 +583,7 @@ public final class SSOService: Sendable {
         let instant = ContinuousClock.now
         var record: SessionRecord
         var principal: Principal
-        if let hit = identity.sessionCache.withLock({ $0[hash] }), hit.until > instant {
+        if let hit = identity.sessionCache[hash], hit.until > instant {
             (record, principal) = (hit.session, hit.principal)
         } else {
             guard let found = try await store.read({ try await TokenLookup($0).session(hash: hash) }),
@@ -599,10 +599,7 @@ public final class SSOService: Sendable {
             record.lastSeenAt = now
         }
         let entry = (record, principal, instant.advanced(by: .seconds(2)))
-        identity.sessionCache.withLock { cache in
-            if cache.count > 10_000 { cache.removeAll() }
-            cache[hash] = entry
-        }
+        identity.sessionCache.set(entry, for: hash)
         return (record, principal)
     }
 

@@ -46,13 +46,11 @@ public final class FlowgateAuthorizer: Authorizer {
     public let defaults: CedarPolicySet
     private let tenants = Mutex<(states: [String: TenantState], generation: Int64)>(([:], 0))
     /// Each principal's entities (its tenant, groups and itself) over the shared ones, built on
-    /// its first decision; emptied when it reaches `layerLimit`.
-    private let layers = Mutex<[LayerKey: Entities]>([:])
-    private let layerLimit = 4096
+    /// its first decision.
+    private let layers = BoundedCache<LayerKey, Entities>(limit: 4096)
     /// Decisions by request (without its time when no deciding policy reads it) and tenant
-    /// installation (see ``authorize(_:)``); emptied when it reaches `decisionLimit`.
-    private let decisions = Mutex<[DecisionKey: Decision]>([:])
-    private let decisionLimit = 16_384
+    /// installation (see ``authorize(_:)``).
+    private let decisions = BoundedCache<DecisionKey, Decision>(limit: 16_384)
     private let defaultAuthorizer: CedarAuthorizer
     private let defaultsReadTime: Bool
     /// Role and action entities, the base of every request's entity store (their ancestors
@@ -182,19 +180,14 @@ public final class FlowgateAuthorizer: Authorizer {
             timeless.context["time"] = nil
             key = DecisionKey(request: timeless, generations: tenants.states.map { $0?.generation ?? -1 })
         }
-        if let key, let known = decisions.withLock({ $0[key] }) { return known }
+        if let key, let known = decisions[key] { return known }
         let (cedarRequest, entities, authorizer) = prepare(request, tenants)
         let response = authorizer.isAuthorized(cedarRequest, entities: entities)
         let decision = Decision(
             isAllowed: response.decision == .allow, reasons: response.reason,
             errors: response.errors.map { "\($0.policyID): \($0.error)" }
         )
-        if let key {
-            decisions.withLock { map in
-                if map.count >= decisionLimit { map.removeAll() }
-                map[key] = decision
-            }
-        }
+        if let key { decisions.set(decision, for: key) }
         return decision
     }
 
@@ -270,7 +263,7 @@ public final class FlowgateAuthorizer: Authorizer {
     /// installations are the same as when it was built.
     private func principalLayer(_ p: PrincipalInfo, uid: EntityUID, tenants tenantIDs: [String], states: [TenantState?]) -> Entities {
         let key = LayerKey(principal: p, tenants: tenantIDs, generations: states.map { $0?.generation ?? -1 })
-        if let cached = layers.withLock({ $0[key] }) { return cached }
+        if let cached = layers[key] { return cached }
         var entities: [Entity] = []
         for (t, state) in zip(tenantIDs, states) {
             var attributes = state?.attributes ?? [:]
@@ -296,10 +289,7 @@ public final class FlowgateAuthorizer: Authorizer {
         // A principal clashing with a shared entity (named like a role) gets only the shared
         // ones, so nothing it claimed can count.
         let layer = (try? Entities(entities, over: sharedEntities)) ?? sharedEntities
-        layers.withLock { map in
-            if map.count >= layerLimit { map.removeAll() }
-            map[key] = layer
-        }
+        layers.set(layer, for: key)
         return layer
     }
 

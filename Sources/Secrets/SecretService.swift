@@ -37,10 +37,10 @@ public final class SecretService: Sendable {
     public let redactor: Redactor
     /// How long a value read from Vault, or an unwrapped data key, is reused.
     let cacheTTL: Duration
-    private let cache = Mutex<[String: (value: String, until: ContinuousClock.Instant)]>([:])
+    private let cache = BoundedCache<String, (value: String, until: ContinuousClock.Instant)>(limit: 10_000)
     /// Unwrapped data keys by wrapped form: with a remote key provider (transit), resolving a
     /// secret again within the TTL costs no round trip. Zero TTL disables it.
-    private let dataKeys = Mutex<[String: (key: [UInt8], until: ContinuousClock.Instant)]>([:])
+    private let dataKeys = BoundedCache<String, (key: [UInt8], until: ContinuousClock.Instant)>(limit: 10_000)
 
     /// Largest secret value, in bytes.
     public static let maxValueBytes = 64 * 1024
@@ -94,18 +94,15 @@ public final class SecretService: Sendable {
         if let refText = v.vaultRef, let ref = (try? JSONValue.parse(refText)).flatMap(VaultReference.init(json:)) {
             guard let vault else { throw SecretsError.keyProvider("secret \"\(name)\" refers to Vault, but no Vault is configured") }
             let key = "\(tenant.rawValue)|\(v.secretID)|\(v.version)|\(ref.path)|\(ref.field)|\(ref.version ?? 0)"
-            if let hit = cache.withLock({ $0[key] }), hit.until > .now { return hit.value }
+            if let hit = cache[key], hit.until > .now { return hit.value }
             let value = try await vault.readKV(path: ref.path, field: ref.field, version: ref.version)
-            cache.withLock { c in
-                if c.count > 10_000 { c.removeAll() }
-                c[key] = (value, .now + cacheTTL)
-            }
+            cache.set((value, .now + cacheTTL), for: key)
             return value
         }
         guard let ciphertext = v.ciphertext, let wrapped = v.wrappedKey else { throw SecretsError.decryptionFailed("secret \"\(name)\"") }
         var dataKey: [UInt8]
         let cacheKey = tenant.rawValue + "|" + wrapped
-        if let hit = dataKeys.withLock({ $0[cacheKey] }), hit.until > .now {
+        if let hit = dataKeys[cacheKey], hit.until > .now {
             dataKey = hit.key
         } else {
             do {
@@ -116,11 +113,7 @@ public final class SecretService: Sendable {
                 throw SecretsError.decryptionFailed("secret \"\(name)\"")
             }
             if cacheTTL > .zero {
-                let key = dataKey
-                dataKeys.withLock { c in
-                    if c.count > 10_000 { c.removeAll() }
-                    c[cacheKey] = (key, .now + cacheTTL)
-                }
+                dataKeys.set((dataKey, .now + cacheTTL), for: cacheKey)
             }
         }
         defer { for i in dataKey.indices { dataKey[i] = 0 } }
