@@ -23,7 +23,8 @@ public final class PostgresDatabase: Database {
         // plan does not depend on the values bound; they are planned once. PostgreSQL's default
         // would plan again on every run any statement whose generic plan it estimates costlier,
         // as it does for a LIMIT it cannot see, and that planning cost more than the statement.
-        // Unnamed (unprepared) statements are planned for their values either way.
+        // Unnamed (unprepared) statements are planned for their values either way. The setting
+        // exists since PostgreSQL 12, the oldest release we support.
         configuration.options.additionalStartupParameters = [("plan_cache_mode", "force_generic_plan")]
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger

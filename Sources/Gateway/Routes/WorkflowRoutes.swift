@@ -143,10 +143,7 @@ extension Gateway {
                     cache.put(key, bytes, size: text.utf8.count)
                 }
             }
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return Response(status: .ok, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(bytes: Gateway.workflowBody(workflow, definition: definition))))
+            return Response.json(bytes: Gateway.workflowBody(workflow, definition: definition))
         }
         on(tenant, prefix: prefix, .put, "workflows/:id", action: "workflow.update", resource: .parameter(type: "Workflow", parameter: "id")) { request, context in
             let t = try context.requireTenant()
