@@ -100,14 +100,9 @@ public enum AuditLog {
             }
             let seq = head.seq + 1
             let hash = entryHash(record, seq: seq, prevHash: head.hash)
+            let values = rowValues(record, seq: seq, prevHash: head.hash, hash: hash, typed: false)
             try await db.execute(
-                """
-                INSERT INTO audit_log (tenant_id, seq, at, principal, action, resource, decision, reasons, outcome, status,
-                                       request_id, source_ip, detail, prev_hash, hash)
-                VALUES (\(record.tenant.rawValue), \(seq), \(record.at), \(record.principal), \(record.action), \(record.resource),
-                        \(record.decision), \(JSONValue.array(record.reasons.map { .string($0) }).serialized()), \(record.outcome),
-                        \(record.status), \(record.requestID), \(record.sourceIP), \(record.detail.serialized()), \(head.hash), \(hash))
-                """
+                "INSERT INTO audit_log (tenant_id, \(unsafeSQL: rowColumns)) VALUES (\(record.tenant.rawValue), \(values))"
             )
             entries.append(AuditEntry(record: record, seq: seq, prevHash: head.hash, hash: hash))
             heads[record.tenant] = (seq, hash)
@@ -139,14 +134,8 @@ public enum AuditLog {
         for (offset, record) in records.enumerated() {
             let seq = previous.seq + 1
             let hash = entryHash(record, seq: seq, prevHash: previous.hash)
-            let row: SQLQuery = """
-                (CAST(\(seq) AS BIGINT), CAST(\(record.at) AS BIGINT), CAST(\(record.principal) AS TEXT), CAST(\(record.action) AS TEXT), \
-                CAST(\(record.resource) AS TEXT), CAST(\(record.decision) AS TEXT), \
-                CAST(\(JSONValue.array(record.reasons.map { .string($0) }).serialized()) AS TEXT), CAST(\(record.outcome) AS TEXT), \
-                CAST(\(record.status) AS BIGINT), CAST(\(record.requestID) AS TEXT), CAST(\(record.sourceIP) AS TEXT), \
-                CAST(\(record.detail.serialized()) AS TEXT), CAST(\(previous.hash) AS TEXT), CAST(\(hash) AS TEXT))
-                """
-            values = offset == 0 ? row : "\(values), \(row)"
+            let row = rowValues(record, seq: seq, prevHash: previous.hash, hash: hash, typed: true)
+            values = offset == 0 ? "(\(row))" : "\(values), (\(row))"
             entries.append(AuditEntry(record: record, seq: seq, prevHash: previous.hash, hash: hash))
             previous = (seq, hash)
         }
@@ -156,18 +145,36 @@ public enum AuditLog {
                 WHERE tenant_id = \(tenant.rawValue) AND seq = \(head.seq) AND hash = \(head.hash)
                 RETURNING tenant_id
             )
-            INSERT INTO audit_log (tenant_id, seq, at, principal, action, resource, decision, reasons, outcome, status,
-                                   request_id, source_ip, detail, prev_hash, hash)
-            SELECT head.tenant_id, v.seq, v.at, v.principal, v.action, v.resource, v.decision, v.reasons, v.outcome, v.status,
-                   v.request_id, v.source_ip, v.detail, v.prev_hash, v.hash
-            FROM head, (VALUES \(values)) AS v(seq, at, principal, action, resource, decision, reasons, outcome, status,
-                                               request_id, source_ip, detail, prev_hash, hash)
+            INSERT INTO audit_log (tenant_id, \(unsafeSQL: rowColumns))
+            SELECT head.tenant_id, v.* FROM head, (VALUES \(values)) AS v(\(unsafeSQL: rowColumns))
             RETURNING seq
             """
         // Small groups, the usual ones, keep their few texts prepared: parsing and planning
         // took most of this statement's time on the server.
         let rows = try await db.query(records.count <= 8 ? statement.prepared() : statement)
         return rows.count == records.count ? entries : nil
+    }
+
+    /// The columns of an audit row after `tenant_id`, in the order ``rowValues`` gives them.
+    static let rowColumns = "seq, at, principal, action, resource, decision, reasons, outcome, status, request_id, source_ip, detail, prev_hash, hash"
+
+    /// The values of `record`'s row after its tenant, in ``rowColumns`` order. `typed` casts each
+    /// to its column's type, which a VALUES list inside a SELECT needs on PostgreSQL (nothing
+    /// else tells it the types of the parameters).
+    static func rowValues(_ record: AuditRecord, seq: Int64, prevHash: String, hash: String, typed: Bool) -> SQLQuery {
+        let values: [(SQLValue, type: String)] = [
+            (.int(seq), "BIGINT"), (.int(record.at), "BIGINT"), (.text(record.principal), "TEXT"), (.text(record.action), "TEXT"),
+            (.text(record.resource), "TEXT"), (.text(record.decision), "TEXT"),
+            (.text(JSONValue.array(record.reasons.map { .string($0) }).serialized()), "TEXT"), (.text(record.outcome), "TEXT"),
+            (.int(Int64(record.status)), "BIGINT"), (.text(record.requestID), "TEXT"), (.text(record.sourceIP), "TEXT"),
+            (.text(record.detail.serialized()), "TEXT"), (.text(prevHash), "TEXT"), (.text(hash), "TEXT"),
+        ]
+        var row: SQLQuery = ""
+        for (index, (value, type)) in values.enumerated() {
+            if index > 0 { row.append(", ") }
+            row.append(typed ? "CAST(\(value) AS \(unsafeSQL: type))" : "\(value)")
+        }
+        return row
     }
 
     /// The hash of an entry: SHA-256 (hex) over the canonical JSON of every field.
