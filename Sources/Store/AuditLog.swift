@@ -99,11 +99,12 @@ public enum AuditLog {
                 head = try row.map { (try $0.int("seq"), try $0.string("hash")) } ?? (0, genesis)
             }
             let seq = head.seq + 1
-            let hash = entryHash(record, seq: seq, prevHash: head.hash)
-            let values = rowValues(record, seq: seq, prevHash: head.hash, hash: hash, typed: false)
-            try await db.execute(
-                "INSERT INTO audit_log (tenant_id, \(unsafeSQL: rowColumns)) VALUES (\(record.tenant.rawValue), \(values))"
-            )
+            let json = StoredJSON(record)
+            let hash = entryHash(record, json, seq: seq, prevHash: head.hash)
+            var insert: SQLQuery = "INSERT INTO audit_log (tenant_id, \(unsafeSQL: rowColumns)) VALUES (\(record.tenant.rawValue), "
+            appendRow(record, json, seq: seq, prevHash: head.hash, hash: hash, typed: false, to: &insert)
+            insert.append(")")
+            try await db.execute(insert)
             entries.append(AuditEntry(record: record, seq: seq, prevHash: head.hash, hash: hash))
             heads[record.tenant] = (seq, hash)
         }
@@ -133,9 +134,11 @@ public enum AuditLog {
         var values: SQLQuery = ""
         for (offset, record) in records.enumerated() {
             let seq = previous.seq + 1
-            let hash = entryHash(record, seq: seq, prevHash: previous.hash)
-            let row = rowValues(record, seq: seq, prevHash: previous.hash, hash: hash, typed: true)
-            values = offset == 0 ? "(\(row))" : "\(values), (\(row))"
+            let json = StoredJSON(record)
+            let hash = entryHash(record, json, seq: seq, prevHash: previous.hash)
+            values.append(offset == 0 ? "(" : ", (")
+            appendRow(record, json, seq: seq, prevHash: previous.hash, hash: hash, typed: true, to: &values)
+            values.append(")")
             entries.append(AuditEntry(record: record, seq: seq, prevHash: previous.hash, hash: hash))
             previous = (seq, hash)
         }
@@ -155,34 +158,52 @@ public enum AuditLog {
         return rows.count == records.count ? entries : nil
     }
 
-    /// The columns of an audit row after `tenant_id`, in the order ``rowValues`` gives them.
+    /// The columns of an audit row after `tenant_id`, in the order ``appendRow(_:_:seq:prevHash:hash:typed:to:)`` gives them.
     static let rowColumns = "seq, at, principal, action, resource, decision, reasons, outcome, status, request_id, source_ip, detail, prev_hash, hash"
 
-    /// The values of `record`'s row after its tenant, in ``rowColumns`` order. `typed` casts each
-    /// to its column's type, which a VALUES list inside a SELECT needs on PostgreSQL (nothing
-    /// else tells it the types of the parameters).
-    static func rowValues(_ record: AuditRecord, seq: Int64, prevHash: String, hash: String, typed: Bool) -> SQLQuery {
+    /// Appends the values of `record`'s row after its tenant, in ``rowColumns`` order, to
+    /// `query`. `typed` casts each to its column's type, which a VALUES list inside a SELECT
+    /// needs on PostgreSQL (nothing else tells it the types of the parameters).
+    static func appendRow(
+        _ record: AuditRecord, _ json: StoredJSON, seq: Int64, prevHash: String, hash: String, typed: Bool, to query: inout SQLQuery
+    ) {
         let values: [(SQLValue, type: String)] = [
             (.int(seq), "BIGINT"), (.int(record.at), "BIGINT"), (.text(record.principal), "TEXT"), (.text(record.action), "TEXT"),
             (.text(record.resource), "TEXT"), (.text(record.decision), "TEXT"),
-            (.text(JSONValue.array(record.reasons.map { .string($0) }).serialized()), "TEXT"), (.text(record.outcome), "TEXT"),
+            (.text(json.reasons), "TEXT"), (.text(record.outcome), "TEXT"),
             (.int(Int64(record.status)), "BIGINT"), (.text(record.requestID), "TEXT"), (.text(record.sourceIP), "TEXT"),
-            (.text(record.detail.serialized()), "TEXT"), (.text(prevHash), "TEXT"), (.text(hash), "TEXT"),
+            (.text(json.detail), "TEXT"), (.text(prevHash), "TEXT"), (.text(hash), "TEXT"),
         ]
-        var row: SQLQuery = ""
+        // Parts appended directly: this runs for every audited request.
+        query.parts.reserveCapacity(query.parts.count + values.count * (typed ? 3 : 2))
         for (index, (value, type)) in values.enumerated() {
-            if index > 0 { row.append(", ") }
-            row.append(typed ? "CAST(\(value) AS \(unsafeSQL: type))" : "\(value)")
+            if index > 0 { query.parts.append(.sql(", ")) }
+            if typed {
+                query.parts.append(.sql("CAST("))
+                query.parts.append(.bind(value))
+                query.parts.append(.sql(" AS \(type))"))
+            } else {
+                query.parts.append(.bind(value))
+            }
         }
-        return row
     }
 
-    /// The hash of an entry: SHA-256 (hex) over the canonical JSON of every field.
-    ///
-    /// The canonical JSON is the object of these fields with sorted keys, as
-    /// `JSONValue.serialized()` writes it; it is written here field by field (in that sorted
-    /// order) because building the object first cost a measurable share of every request.
+    /// A record's reasons and detail as stored and hashed, serialized once for both.
+    struct StoredJSON {
+        let reasons: String
+        let detail: String
+
+        init(_ record: AuditRecord) {
+            reasons = JSONValue.array(record.reasons.map { .string($0) }).serialized()
+            detail = record.detail.serialized()
+        }
+    }
+
     static func entryHash(_ r: AuditRecord, seq: Int64, prevHash: String) -> String {
+        entryHash(r, StoredJSON(r), seq: seq, prevHash: prevHash)
+    }
+
+    static func entryHash(_ r: AuditRecord, _ json: StoredJSON, seq: Int64, prevHash: String) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(512)
         func field(_ key: StaticString, _ first: Bool = false) {
@@ -194,11 +215,11 @@ public enum AuditLog {
         field("action", true); JSONValue.writeString(r.action, into: &out)
         field("at"); out.append(contentsOf: String(r.at).utf8)
         field("decision"); JSONValue.writeString(r.decision, into: &out)
-        field("detail"); r.detail.write(into: &out)
+        field("detail"); out.append(contentsOf: json.detail.utf8)
         field("outcome"); JSONValue.writeString(r.outcome, into: &out)
         field("prev"); JSONValue.writeString(prevHash, into: &out)
         field("principal"); JSONValue.writeString(r.principal, into: &out)
-        field("reasons"); JSONValue.array(r.reasons.map { .string($0) }).write(into: &out)
+        field("reasons"); out.append(contentsOf: json.reasons.utf8)
         field("request_id"); JSONValue.writeString(r.requestID, into: &out)
         field("resource"); JSONValue.writeString(r.resource, into: &out)
         field("seq"); out.append(contentsOf: String(seq).utf8)
