@@ -4,8 +4,11 @@ import Synchronization
 /// a new key when it already holds `limit` entries empties it first. Cheaper than keeping the
 /// hottest entries, and enough where a refill costs one lookup; expiry, where needed, is the
 /// caller's (store the deadline with the value).
+///
+/// Its members are inlinable so that callers in other modules get them specialized to their
+/// types: unspecialized, every lookup paid for generic metadata at run time.
 public final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private let entries = Mutex<[Key: Value]>([:])
+    @usableFromInline let entries = Mutex<[Key: Value]>([:])
     /// Entries held at most.
     public let limit: Int
 
@@ -15,12 +18,12 @@ public final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Send
     }
 
     /// The value stored for `key`, if any.
-    public subscript(key: Key) -> Value? {
+    @inlinable public subscript(key: Key) -> Value? {
         entries.withLock { $0[key] }
     }
 
     /// Stores `value` for `key`, emptying the cache first if it is full and `key` is new.
-    public func set(_ value: Value, for key: Key) {
+    @inlinable public func set(_ value: Value, for key: Key) {
         entries.withLock { map in
             if map.count >= limit, map[key] == nil { map.removeAll() }
             map[key] = value
@@ -28,10 +31,10 @@ public final class BoundedCache<Key: Hashable & Sendable, Value: Sendable>: Send
     }
 
     /// Forgets every entry.
-    public func removeAll() {
+    @inlinable public func removeAll() {
         entries.withLock { $0.removeAll() }
     }
 
     /// Entries held now.
-    public var count: Int { entries.withLock { $0.count } }
+    @inlinable public var count: Int { entries.withLock { $0.count } }
 }
