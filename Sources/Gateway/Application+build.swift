@@ -184,7 +184,7 @@ extension Gateway {
     /// The router with the whole request pipeline.
     func buildRouter(auditWriter: AuditWriter, quotas: QuotaBook, maxBodyBytes: Int, webRoot: String? = nil) -> Router<FlowgateRequestContext> {
         let router = Router(context: FlowgateRequestContext.self)
-        let limiter = RateLimiter()
+        let limiter = RateLimiter<RateLimitKey>()
         router.add(middleware: RequestSetupMiddleware(maxBodyBytes: maxBodyBytes))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware(routes: routes, redactor: redactor))

@@ -17,9 +17,12 @@ public struct Principal: Sendable, Hashable {
         public var description: String { name }
     }
 
-    public var kind: Kind
+    public var kind: Kind { didSet { name = entity.description } }
     /// The id of the token, user or client.
-    public var id: String
+    public var id: String { didSet { name = entity.description } }
+    /// The entity in Cedar's textual form (`ApiToken::"<id>"`), as audit entries and logs name
+    /// the principal. Kept with `kind` and `id`, since several steps of every request use it.
+    public private(set) var name: String
     /// The tenant it belongs to; `nil` for platform administrators.
     public var tenant: TenantID?
     /// Tenant roles it acts with.
@@ -36,6 +39,8 @@ public struct Principal: Sendable, Hashable {
         self.roles = roles
         self.groups = groups
         self.displayName = displayName
+        name = ""
+        name = entity.description
     }
 
     /// The principal's entity as policies and the audit log name it.

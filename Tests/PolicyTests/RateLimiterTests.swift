@@ -11,7 +11,7 @@ final class ManualNanos: Sendable {
 @Suite struct RateLimiterTests {
     @Test func burstThenSteadyRate() {
         let time = ManualNanos()
-        let limiter = RateLimiter(now: { time.now })
+        let limiter = RateLimiter<String>(now: { time.now })
         let limit = RateLimit(rate: 10, burst: 3)  // one request per 100 ms, three at once
         let first = limiter.check("k", limit)
         #expect(first.allowed && first.remaining == 2 && first.limit == 3)
@@ -33,7 +33,7 @@ final class ManualNanos: Sendable {
 
     @Test func keysAreIndependentAndRefusalsAreNotCounted() {
         let time = ManualNanos()
-        let limiter = RateLimiter(now: { time.now })
+        let limiter = RateLimiter<String>(now: { time.now })
         let limit = RateLimit(rate: 1, burst: 1)
         #expect(limiter.check("a", limit).allowed)
         for _ in 0..<100 { #expect(!limiter.check("a", limit).allowed) }
@@ -44,7 +44,7 @@ final class ManualNanos: Sendable {
 
     @Test func resetTellsWhenTheBurstIsFullAgain() {
         let time = ManualNanos()
-        let limiter = RateLimiter(now: { time.now })
+        let limiter = RateLimiter<String>(now: { time.now })
         let limit = RateLimit(rate: 2, burst: 4)
         _ = limiter.check("k", limit)
         let second = limiter.check("k", limit)

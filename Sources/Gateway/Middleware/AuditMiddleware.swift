@@ -32,7 +32,7 @@ struct AuditMiddleware: RouterMiddleware {
         // An unauthenticated request that named no existing tenant writes nothing: anyone could
         // otherwise fill the platform's chain.
         let anonymousEntry = anonymous && fields.tenant != nil
-        if let principalName = context.principal?.entity.description ?? fields.principal ?? (anonymousEntry ? #"Anonymous::"browser""# : nil) {
+        if let principalName = context.principal?.name ?? fields.principal ?? (anonymousEntry ? #"Anonymous::"browser""# : nil) {
             let principalTenant = context.principal?.tenant
             let outcome: String
             switch status {
@@ -43,6 +43,8 @@ struct AuditMiddleware: RouterMiddleware {
             case 400..<500: outcome = "rejected"
             default: outcome = "error"
             }
+            var detail = fields.detail
+            if detail["trace_id"] == nil { detail["trace_id"] = .string(context.traceID) }
             let record = AuditRecord(
                 tenant: fields.tenant ?? principalTenant ?? .platform,
                 at: clock.nowMillis(),
@@ -55,7 +57,7 @@ struct AuditMiddleware: RouterMiddleware {
                 status: status,
                 requestID: context.requestID,
                 sourceIP: context.sourceIP,
-                detail: .object(fields.detail.merging(["trace_id": .string(context.traceID)]) { a, _ in a })
+                detail: .object(detail)
             )
             try await writer.write(record)
         }

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Identity
+import JSON
 import Metrics
 import Policy
 import Store
@@ -10,24 +11,28 @@ import Store
 /// of the tighter bucket. Runs inside the audit middleware, so refusals are audited.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = FlowgateRequestContext
-    let limiter: RateLimiter
+    let limiter: RateLimiter<RateLimitKey>
     let quotas: QuotaBook
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let principal = context.principal else { return try await next(request, context) }
         let limits = try await quotas.quotas(for: principal.tenant)
-        var checks: [(kind: String, outcome: RateLimitOutcome)] = []
+        // Both buckets count the request. A refusal is reported by the bucket that refused
+        // (the tenant's first); otherwise the one with fewer requests left (the tenant's on a tie).
+        let principalOutcome = limiter.check(.principal(principal.name), limits.principalRate)
+        var refused: (kind: String, outcome: RateLimitOutcome)? = principalOutcome.allowed ? nil : ("principal", principalOutcome)
+        var reported = principalOutcome
         if let tenant = principal.tenant {
-            checks.append(("tenant", limiter.check("t:\(tenant.rawValue)", limits.tenantRate)))
+            let tenantOutcome = limiter.check(.tenant(tenant), limits.tenantRate)
+            if !tenantOutcome.allowed { refused = ("tenant", tenantOutcome) }
+            if tenantOutcome.remaining <= principalOutcome.remaining { reported = tenantOutcome }
         }
-        checks.append(("principal", limiter.check("p:\(principal.entity)", limits.principalRate)))
-        let refused = checks.first { !$0.outcome.allowed }
-        let reported = refused ?? checks.min { $0.outcome.remaining < $1.outcome.remaining } ?? checks[0]
-        var headers: HTTPFields = [
-            .rateLimitLimit: String(reported.outcome.limit),
-            .rateLimitRemaining: String(reported.outcome.remaining),
-            .rateLimitReset: String(RateLimitOutcome.seconds(reported.outcome.resetNanos)),
-        ]
+        if let refused { reported = refused.outcome }
+        var headers = HTTPFields()
+        headers.reserveCapacity(4)
+        headers.append(HTTPField(name: .rateLimitLimit, value: String(reported.limit)))
+        headers.append(HTTPField(name: .rateLimitRemaining, value: String(reported.remaining)))
+        headers.append(HTTPField(name: .rateLimitReset, value: String(RateLimitOutcome.seconds(reported.resetNanos))))
         if let refused {
             headers[.retryAfter] = String(max(1, RateLimitOutcome.seconds(refused.outcome.retryAfterNanos)))
             context.audit?.update {
@@ -40,9 +45,16 @@ struct RateLimitMiddleware: RouterMiddleware {
                           detail: "the \(refused.kind) request quota is used up; retry after the time in Retry-After", headers: headers)
         }
         var response = try await next(request, context)
-        for field in headers { response.headers[field.name] = field.value }
+        response.headers.append(contentsOf: headers)
         return response
     }
+}
+
+/// What a request is counted against: its tenant, and the principal making it.
+enum RateLimitKey: Hashable, Sendable {
+    case tenant(TenantID)
+    /// The principal by its entity name (``Principal/name``).
+    case principal(String)
 }
 
 /// Each tenant's quotas, read from its settings (through the identity service's tenant cache)
@@ -50,10 +62,21 @@ struct RateLimitMiddleware: RouterMiddleware {
 struct QuotaBook: Sendable {
     let identity: IdentityService
     let defaults: TenantQuotas
+    /// Quotas parsed from each tenant's settings, with the settings they came from: parsing
+    /// them on every request showed in profiles.
+    private let parsed = BoundedCache<TenantID, (settings: String, quotas: TenantQuotas)>(limit: 10_000)
+
+    init(identity: IdentityService, defaults: TenantQuotas) {
+        self.identity = identity
+        self.defaults = defaults
+    }
 
     func quotas(for tenant: TenantID?) async throws -> TenantQuotas {
         guard let tenant, let record = try await identity.resolveTenant(tenant.rawValue) else { return defaults }
-        return Self.quotas(of: record, defaults: defaults)
+        if let known = parsed[record.id], known.settings == record.settings { return known.quotas }
+        let quotas = Self.quotas(of: record, defaults: defaults)
+        parsed.set((record.settings, quotas), for: record.id)
+        return quotas
     }
 
     static func quotas(of tenant: Tenant, defaults: TenantQuotas) -> TenantQuotas {
@@ -61,5 +84,3 @@ struct QuotaBook: Sendable {
         return (try? TenantQuotas.from(stored, base: defaults)) ?? defaults
     }
 }
-
-import JSON

@@ -78,7 +78,7 @@ extension Gateway {
             let result = try await engine.test(tenant: t, workflowID: workflowID, definition: definition, input: body.object["input"] ?? [:], only: only,
                                                principal: principal.policyInfo, traceID: context.traceID)
             let record = RunRecord(tenantID: t, id: "test", workflowID: workflowID, workflowVersion: 0, status: result.state.status.rawValue,
-                                   idempotencyKey: nil, traceID: context.traceID, createdBy: principal.entity.description, createdAt: 0, updatedAt: 0)
+                                   idempotencyKey: nil, traceID: context.traceID, createdBy: principal.name, createdAt: 0, updatedAt: 0)
             var json = Gateway.runJSON(record, result.state).objectValue ?? [:]
             for key in ["id", "created_at", "updated_at", "workflow_version"] { json[key] = nil }
             json["dry_run"] = true

@@ -35,7 +35,7 @@ extension Gateway {
                 if let column = error.column { entry["column"] = .int(Int64(column)) }
                 throw Problem.unprocessable("the policy is not accepted: \(error)", errors: [.object(entry)])
             }
-            let by = context.principal?.entity.description ?? ""
+            let by = context.principal?.name ?? ""
             let now = store.clock.nowMillis()
             let version: Int64 = try await store.write { db in
                 let repository = TenantPolicyRepository(db, tenant: t)
@@ -79,7 +79,7 @@ extension Gateway {
         on(tenant, prefix: prefix, .delete, "policies/:id", action: "policy.delete", resource: .parameter(type: "Policy", parameter: "id")) { _, context in
             let t = try context.requireTenant()
             let id = try context.parameter("id")
-            let by = context.principal?.entity.description ?? ""
+            let by = context.principal?.name ?? ""
             let now = store.clock.nowMillis()
             try await store.write { db in
                 let repository = TenantPolicyRepository(db, tenant: t)

@@ -107,7 +107,7 @@ extension Gateway {
             let record = WorkflowRecord(tenantID: t, id: UUIDv7.generate(millis: now), name: input.name ?? "", description: input.description ?? "",
                                         currentVersion: 1, createdAt: now, updatedAt: now)
             let definition = input.definition.json
-            let principal = context.principal?.entity.description ?? ""
+            let principal = context.principal?.name ?? ""
             guard let saver = context.principal?.policyInfo else { throw Problem.unauthorized("authentication required") }
             try await store.write { db in
                 try await WorkflowRepository(db, tenant: t).create(record, definition: definition.serialized(), createdBy: principal)
@@ -151,7 +151,7 @@ extension Gateway {
             let input = try await gateway.readWorkflowInput(request, context: context, nameRequired: false)
             let now = store.clock.nowMillis()
             let definition = input.definition.json
-            let principal = context.principal?.entity.description ?? ""
+            let principal = context.principal?.name ?? ""
             guard let saver = context.principal?.policyInfo else { throw Problem.unauthorized("authentication required") }
             let updated: WorkflowRecord = try await store.write { db in
                 let workflows = WorkflowRepository(db, tenant: t)

@@ -70,7 +70,7 @@ struct SCIMAuthenticationMiddleware: RouterMiddleware {
         context.principal = principal
         context.tenant = tenant
         context.logger[metadataKey: "fg.tenant"] = .string(tenant.id.rawValue)
-        context.logger[metadataKey: "fg.principal"] = .string(principal.entity.description)
+        context.logger[metadataKey: "fg.principal"] = .string(principal.name)
         return try await next(request, context)
     }
 }

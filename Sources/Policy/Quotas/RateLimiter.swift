@@ -16,7 +16,7 @@ public struct RateLimit: Sendable, Hashable {
     }
 
     /// Time between two requests at the long-run rate, in nanoseconds.
-    var emissionInterval: Int64 {
+    @usableFromInline var emissionInterval: Int64 {
         let (seconds, attoseconds) = period.components
         let nanos = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
         return max(1, nanos / Int64(rate))
@@ -35,6 +35,14 @@ public struct RateLimitOutcome: Sendable, Equatable {
     /// Nanoseconds until a refused request could succeed (`Retry-After`); 0 when allowed.
     public var retryAfterNanos: Int64
 
+    @usableFromInline init(allowed: Bool, limit: Int, remaining: Int, resetNanos: Int64, retryAfterNanos: Int64) {
+        self.allowed = allowed
+        self.limit = limit
+        self.remaining = remaining
+        self.resetNanos = resetNanos
+        self.retryAfterNanos = retryAfterNanos
+    }
+
     /// Whole seconds, rounded up, as HTTP headers want them.
     public static func seconds(_ nanos: Int64) -> Int { Int((nanos + 999_999_999) / 1_000_000_000) }
 }
@@ -43,30 +51,24 @@ public struct RateLimitOutcome: Sendable, Equatable {
 /// integer per active key and a check is O(1) with no timers.
 ///
 /// Time comes from an injected monotonic source (nanoseconds), so tests step it by hand.
-public final class RateLimiter: Sendable {
-    private let state = Mutex<[String: Int64]>([:])
-    private let now: @Sendable () -> Int64
+/// Keys are any hashable value, so that callers need not build a string per check; `check`
+/// is inlinable so that it is specialized to the caller's key type.
+public final class RateLimiter<Key: Hashable & Sendable>: Sendable {
+    @usableFromInline let state = Mutex<[Key: Int64]>([:])
+    @usableFromInline let now: @Sendable () -> Int64
     /// Keys whose arrival time is this far in the past are forgotten on cleanup.
-    private let maxKeys: Int
+    @usableFromInline let maxKeys: Int
 
     /// - Parameters:
     ///   - maxKeys: bound on tracked keys; stale keys are dropped beyond it (default 100,000).
     ///   - now: monotonic time in nanoseconds (default: the continuous clock).
-    public init(maxKeys: Int = 100_000, now: @escaping @Sendable () -> Int64 = RateLimiter.monotonicNanos) {
+    public init(maxKeys: Int = 100_000, now: @escaping @Sendable () -> Int64 = MonotonicClock.nanos) {
         self.maxKeys = maxKeys
         self.now = now
     }
 
-    /// Nanoseconds on the continuous clock since an arbitrary origin.
-    public static func monotonicNanos() -> Int64 {
-        let d = ContinuousClock.now - RateLimiter.origin
-        let (s, a) = d.components
-        return s * 1_000_000_000 + a / 1_000_000_000
-    }
-    private static let origin = ContinuousClock.now
-
     /// Counts one request against `key` under `limit`; a refused request is not counted.
-    public func check(_ key: String, _ limit: RateLimit) -> RateLimitOutcome {
+    @inlinable public func check(_ key: Key, _ limit: RateLimit) -> RateLimitOutcome {
         let t = now()
         let interval = limit.emissionInterval
         let tolerance = interval * Int64(limit.burst)
@@ -89,4 +91,15 @@ public final class RateLimiter: Sendable {
                                     resetNanos: newTAT - t, retryAfterNanos: 0)
         }
     }
+}
+
+/// The rate limiter's default time source.
+public enum MonotonicClock {
+    /// Nanoseconds on the continuous clock since an arbitrary origin.
+    public static func nanos() -> Int64 {
+        let d = ContinuousClock.now - origin
+        let (s, a) = d.components
+        return s * 1_000_000_000 + a / 1_000_000_000
+    }
+    private static let origin = ContinuousClock.now
 }
