@@ -1,12 +1,16 @@
 import Synchronization
 
-/// A fixed set of resources (SQLite connections) lent out one caller at a time; callers wait in
-/// FIFO order when all are lent.
+/// A fixed set of SQLite connections lent out one caller at a time; callers wait in FIFO order
+/// when all are lent.
 ///
 /// A lock rather than an actor: taking a free connection must not cost a hop to another
 /// executor, since the statements that follow run right there (see ``SQLiteConnection``).
 /// postgres-nio's pool is internal to its client, and the logic is small enough to keep in view.
-final class ConnectionPool<Resource: Sendable>: Sendable {
+/// Not generic: called through generic reads it ran unspecialized, and instantiating its
+/// generic types at run time showed in profiles of every read.
+final class ConnectionPool: Sendable {
+    typealias Resource = SQLiteConnection
+
     private struct State {
         var available: [Resource]
         var waiters: [CheckedContinuation<Resource?, Never>] = []

@@ -5,8 +5,8 @@ import Logging
 /// a few reader connections that see committed data while a write is in progress.
 public final class SQLiteDatabase: Database {
     public let dialect: SQLDialect = .sqlite
-    private let writer: ConnectionPool<SQLiteConnection>
-    private let readers: ConnectionPool<SQLiteConnection>
+    private let writer: ConnectionPool
+    private let readers: ConnectionPool
 
     private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
         self.writer = ConnectionPool([writer])
