@@ -53,7 +53,7 @@ struct Gateway: Sendable {
             $0.action = action
             $0.resource = resource.description
             $0.decision = decision.label
-            $0.reasons = decision.reasons + decision.errors.map { "error:\($0)" }
+            $0.reasons = decision.errors.isEmpty ? decision.reasons : decision.reasons + decision.errors.map { "error:\($0)" }
         }
         if !decision.isAllowed { throw Problem.forbidden(action) }
     }
