@@ -80,6 +80,7 @@ public struct Store: Sendable {
     }
 
     /// Runs `body` in one read-write transaction.
+    @discardableResult
     public func write<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R {
         try await database.write(body)
     }

@@ -315,7 +315,7 @@ struct SSOEndToEndTests {
                     _ = try await browser.request(.POST, peer.baseURL + "/admin/mode", json: #"{"mode": "assertion_signed"}"#)
 
                     // A valid response for acme posted to globex's ACS (with globex's own pending request).
-                    var (a1, acmeForm, _) = try await authenticate(acme)
+                    let (a1, acmeForm, _) = try await authenticate(acme)
                     var (g1, globexForm, globexAction) = try await authenticate(globex)
                     globexForm["SAMLResponse"] = acmeForm["SAMLResponse"]
                     let crossed = try await post(&g1, globexAction, globexForm)

@@ -17,7 +17,7 @@ public struct TransitKeyProvider: KeyProvider {
 
     /// Creates the derived key if it does not exist yet.
     public func ensureKey() async throws {
-        let mount = await vault.configuration.transitMount
+        let mount = vault.configuration.transitMount
         do {
             _ = try await vault.request(.GET, "\(mount)/keys/\(keyName)", what: "transit key \(keyName)")
         } catch let error as VaultError where error.isNotFound {
@@ -29,7 +29,7 @@ public struct TransitKeyProvider: KeyProvider {
     static func context(_ tenant: String) -> JSONValue { .string(Data(tenant.utf8).base64EncodedString()) }
 
     public func wrap(_ dataKey: [UInt8], tenant: String) async throws -> String {
-        let mount = await vault.configuration.transitMount
+        let mount = vault.configuration.transitMount
         let answer = try await vault.request(
             .POST, "\(mount)/encrypt/\(keyName)",
             body: ["plaintext": .string(Data(dataKey).base64EncodedString()), "context": Self.context(tenant)],
@@ -40,7 +40,7 @@ public struct TransitKeyProvider: KeyProvider {
     }
 
     public func unwrap(_ wrapped: String, tenant: String) async throws -> [UInt8] {
-        let mount = await vault.configuration.transitMount
+        let mount = vault.configuration.transitMount
         let answer = try await vault.request(
             .POST, "\(mount)/decrypt/\(keyName)", body: ["ciphertext": .string(wrapped), "context": Self.context(tenant)],
             what: "transit decrypt with \(keyName)"
@@ -52,12 +52,12 @@ public struct TransitKeyProvider: KeyProvider {
     }
 
     public func rotate() async throws {
-        let mount = await vault.configuration.transitMount
+        let mount = vault.configuration.transitMount
         _ = try await vault.request(.POST, "\(mount)/keys/\(keyName)/rotate", body: [:], what: "rotating transit key \(keyName)")
     }
 
     public func rewrap(_ wrapped: String, tenant: String) async throws -> String {
-        let mount = await vault.configuration.transitMount
+        let mount = vault.configuration.transitMount
         let answer = try await vault.request(
             .POST, "\(mount)/rewrap/\(keyName)", body: ["ciphertext": .string(wrapped), "context": Self.context(tenant)],
             what: "transit rewrap with \(keyName)"
