@@ -35,7 +35,10 @@ public enum BearerToken {
 
     /// The stored form of a token: lowercase hex SHA-256.
     public static func hash(_ token: String) -> String {
-        hex(Array(SHA256.hash(data: Array(token.utf8))))
+        var hasher = SHA256()
+        var text = token
+        text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize().withUnsafeBytes { Hex.encode($0) }
     }
 
     /// Whether `token` has the shape of one of ours (prefix, 43 base64url characters). Cheap

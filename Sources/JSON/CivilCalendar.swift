@@ -61,12 +61,19 @@ public enum CivilCalendar {
     /// `YYYY-MM-DDThh:mm:ss.SSSZ` (UTC) for milliseconds since 1970, clamped to the years
     /// 0000-9999 that the format can write.
     public static func rfc3339(milliseconds: Int64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        writeRFC3339(milliseconds: milliseconds, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends ``rfc3339(milliseconds:)``'s text to `out` (for bodies written as bytes, without
+    /// a string per timestamp).
+    public static func writeRFC3339(milliseconds: Int64, into out: inout [UInt8]) {
         let clamped = min(max(milliseconds, -62_167_219_200_000), 253_402_300_799_999)
         let day = floorDiv(clamped, 86_400_000)
         let ms = clamped - day * 86_400_000
         let (y, m, d) = date(days: Int(day))
-        var out: [UInt8] = []
-        out.reserveCapacity(24)
         func digits(_ value: Int64, _ count: Int) {
             var divisor: Int64 = 1
             for _ in 1..<count { divisor *= 10 }
@@ -79,6 +86,5 @@ public enum CivilCalendar {
         out.append(UInt8(ascii: "T")); digits(ms / 3_600_000, 2); out.append(UInt8(ascii: ":")); digits(ms / 60_000 % 60, 2)
         out.append(UInt8(ascii: ":")); digits(ms / 1000 % 60, 2); out.append(UInt8(ascii: ".")); digits(ms % 1000, 3)
         out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -227,7 +227,7 @@ public enum AuditLog {
         field("status"); out.append(contentsOf: String(r.status).utf8)
         field("tenant"); JSONValue.writeString(r.tenant.rawValue, into: &out)
         out.append(UInt8(ascii: "}"))
-        return Hex.encode(SHA256.hash(data: out))
+        return SHA256.hash(data: out).withUnsafeBytes { Hex.encode($0) }
     }
 
     /// A page of a tenant's entries in chain order, after position `afterSeq`, optionally filtered.

@@ -20,8 +20,10 @@ extension Gateway {
         // The members in the sorted order JSONValue.serialized() writes them.
         var out: [UInt8] = []
         out.reserveCapacity(definition.count + 256)
-        out.append(contentsOf: #"{"created_at":"#.utf8)
-        JSONValue.time(w.createdAt).write(into: &out)
+        // Timestamps are plain ASCII, so they are quoted, not escaped.
+        out.append(contentsOf: #"{"created_at":""#.utf8)
+        CivilCalendar.writeRFC3339(milliseconds: w.createdAt, into: &out)
+        out.append(UInt8(ascii: "\""))
         out.append(contentsOf: #","definition":"#.utf8)
         out.append(contentsOf: definition)
         out.append(contentsOf: #","description":"#.utf8)
@@ -30,8 +32,9 @@ extension Gateway {
         JSONValue.writeString(w.id, into: &out)
         out.append(contentsOf: #","name":"#.utf8)
         JSONValue.writeString(w.name, into: &out)
-        out.append(contentsOf: #","updated_at":"#.utf8)
-        JSONValue.time(w.updatedAt).write(into: &out)
+        out.append(contentsOf: #","updated_at":""#.utf8)
+        CivilCalendar.writeRFC3339(milliseconds: w.updatedAt, into: &out)
+        out.append(UInt8(ascii: "\""))
         out.append(contentsOf: #","version":"#.utf8)
         out.append(contentsOf: String(w.currentVersion).utf8)
         out.append(UInt8(ascii: "}"))
