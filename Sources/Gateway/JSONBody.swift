@@ -109,6 +109,9 @@ extension Response {
     /// A response whose body is JSON already serialized.
     static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
+        // Room for what the pipeline adds (length, request id, rate-limit fields), so the list
+        // is allocated once rather than grown at each step.
+        fields.reserveCapacity(headers.count + 8)
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
