@@ -163,7 +163,8 @@ public func buildApplication(
     )
     let gateway = Gateway(
         store: store, identity: identity, authorizer: authorizer, policies: policies, secrets: secrets, engine: engine, sso: sso, routes: routes,
-        redactor: configuration.redactor, logger: logger
+        redactor: configuration.redactor, logger: logger,
+        workflowReads: WorkflowReadCache(enabled: !storeConfiguration(configuration).isPostgres)
     )
     let router = gateway.buildRouter(auditWriter: auditWriter, quotas: quotas, maxBodyBytes: configuration.maxBodyBytes, webRoot: configuration.webRoot)
     return Application(

@@ -33,6 +33,15 @@ struct Gateway: Sendable {
     let logger: Logger
     /// Workflow versions' definitions, parsed once and serialized, for reads of a workflow.
     let definitions = VersionCache<[UInt8]>()
+    /// Bodies of workflow reads, on the embedded store (``WorkflowReadCache``).
+    let workflowReads: WorkflowReadCache
+
+    /// Runs a write that changes workflows, then forgets cached workflow reads, whether the
+    /// write committed or not.
+    func writeWorkflows<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R {
+        defer { workflowReads.invalidate() }
+        return try await store.write(body)
+    }
 
     /// Decides `action` on `resource` for the request's principal and records the decision
     /// for the audit entry. Throws 403 when denied.

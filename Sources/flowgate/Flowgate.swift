@@ -142,6 +142,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--public-url must be an http:// or https:// origin")
         }
         let configured = configuration
+        // Held until the server has stopped (released by the kernel if it never does).
+        let lock = storeConfiguration(configured).isPostgres ? nil : try DataDirectoryLock(directory: configured.dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
         if let token = try await prepareStorage(configured, logger: logger) {
             // Shown once, on the terminal, never in the log stream.
             FileHandle.standardError.write(Data(

@@ -112,7 +112,7 @@ extension Gateway {
             let definition = input.definition.json
             let principal = context.principal?.name ?? ""
             guard let saver = context.principal?.policyInfo else { throw Problem.unauthorized("authentication required") }
-            try await store.write { db in
+            try await gateway.writeWorkflows { db in
                 try await WorkflowRepository(db, tenant: t).create(record, definition: definition.serialized(), createdBy: principal)
                 try await TriggerRepository(db, tenant: t).replace(
                     workflowID: record.id, with: Triggers.records(for: input.definition, tenant: t, workflowID: record.id, principal: saver, now: now))
@@ -130,6 +130,10 @@ extension Gateway {
         on(tenant, prefix: prefix, .get, "workflows/:id", action: "workflow.read", resource: .parameter(type: "Workflow", parameter: "id")) { _, context in
             let t = try context.requireTenant()
             let id = try context.parameter("id")
+            let bodies = gateway.workflowReads
+            let readKey = WorkflowReadCache.Key(tenant: t, workflow: id)
+            if let body = bodies.body(readKey) { return Response.json(bytes: body) }
+            let generation = bodies.generation()
             let cache = gateway.definitions
             guard let workflow = try await store.readStatement({ try await WorkflowRepository($0, tenant: t).get(id) }) else {
                 throw Problem.notFound("workflow")
@@ -146,7 +150,9 @@ extension Gateway {
                     cache.put(key, bytes, size: text.utf8.count)
                 }
             }
-            return Response.json(bytes: Gateway.workflowBody(workflow, definition: definition))
+            let body = Gateway.workflowBody(workflow, definition: definition)
+            if definition != nil { bodies.store(body, for: readKey, readAt: generation) }
+            return Response.json(bytes: body)
         }
         on(tenant, prefix: prefix, .put, "workflows/:id", action: "workflow.update", resource: .parameter(type: "Workflow", parameter: "id")) { request, context in
             let t = try context.requireTenant()
@@ -156,7 +162,7 @@ extension Gateway {
             let definition = input.definition.json
             let principal = context.principal?.name ?? ""
             guard let saver = context.principal?.policyInfo else { throw Problem.unauthorized("authentication required") }
-            let updated: WorkflowRecord = try await store.write { db in
+            let updated: WorkflowRecord = try await gateway.writeWorkflows { db in
                 let workflows = WorkflowRepository(db, tenant: t)
                 guard let current = try await workflows.get(id) else { throw Problem.notFound("workflow") }
                 let updated = try await workflows.addVersion(
@@ -173,7 +179,7 @@ extension Gateway {
         on(tenant, prefix: prefix, .delete, "workflows/:id", action: "workflow.delete", resource: .parameter(type: "Workflow", parameter: "id")) { _, context in
             let t = try context.requireTenant()
             let id = try context.parameter("id")
-            try await store.write { try await WorkflowRepository($0, tenant: t).delete(id) }
+            try await gateway.writeWorkflows { try await WorkflowRepository($0, tenant: t).delete(id) }
             return Response(status: .noContent)
         }
         on(tenant, prefix: prefix, .get, "workflows/:id/versions", action: "workflow.read", resource: .parameter(type: "Workflow", parameter: "id")) { _, context in
