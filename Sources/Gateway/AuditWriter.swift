@@ -9,10 +9,18 @@ import Synchronization
 /// flight go into the next. Every answered request is audited before its response leaves,
 /// at the cost of one commit per group rather than one per request.
 final class AuditWriter: Service {
-    /// An entry and its waiting request, resumed with `true` once committed.
-    private typealias Pending = (record: AuditRecord, done: CheckedContinuation<Bool, any Error>)
+    /// A waiting request, resumed with `true` once its entry is committed.
+    private typealias Waiter = CheckedContinuation<Bool, any Error>
+    /// Queued entries and their requests, index for index.
+    private struct Batch {
+        var records: [AuditRecord] = []
+        var waiters: [Waiter] = []
+    }
     private struct State {
-        var items: [Pending] = []
+        var queued = Batch()
+        /// The buffers of the last group committed, emptied, for the next group: taking a
+        /// group swaps buffers instead of allocating one per commit.
+        var spare = Batch()
         /// After shutdown began, entries are written one by one instead of queued.
         var closed = false
     }
@@ -30,12 +38,14 @@ final class AuditWriter: Service {
     /// Whether the store is PostgreSQL, where groups are per tenant and heads are remembered.
     private var isPostgres: Bool { store.database.dialect == .postgres }
     /// Largest group committed in one transaction.
-    private let maxBatch = 512
+    private let maxBatch: Int
 
-    init(store: Store, redactor: Redactor, logger: Logger) {
+    init(store: Store, redactor: Redactor, logger: Logger, maxBatch: Int = 512) {
+        precondition(maxBatch > 0, "a group holds at least one entry")
         self.store = store
         self.redactor = redactor
         self.logger = logger
+        self.maxBatch = maxBatch
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -50,7 +60,8 @@ final class AuditWriter: Service {
         let committed = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
             let queued = state.withLock { s in
                 guard !s.closed else { return false }
-                s.items.append((record, continuation))
+                s.queued.records.append(record)
+                s.queued.waiters.append(continuation)
                 return true
             }
             if queued { wake.yield() } else { continuation.resume(returning: false) }
@@ -64,8 +75,14 @@ final class AuditWriter: Service {
         await withGracefulShutdownHandler {
             for await _ in wakeups {
                 // Let requests that are ready to run reach their write first, so that they join
-                // this group rather than wait for the next commit.
-                await Task.yield()
+                // this group rather than wait for the next commit: yield while the queue grows.
+                var queued = -1
+                for _ in 0..<4 {
+                    let now = state.withLock { $0.queued.records.count }
+                    if now == queued { break }
+                    queued = now
+                    await Task.yield()
+                }
                 await drain()
             }
         } onGracefulShutdown: {
@@ -77,29 +94,41 @@ final class AuditWriter: Service {
 
     private func drain() async {
         while true {
-            let batch: [Pending] = state.withLock { s in
-                let count = min(s.items.count, maxBatch)
-                defer { s.items.removeFirst(count) }
-                return Array(s.items.prefix(count))
+            var batch: Batch = state.withLock { s in
+                var taken = Batch()
+                swap(&taken, &s.spare)
+                if s.queued.records.count <= maxBatch {
+                    swap(&taken, &s.queued)
+                } else {
+                    taken.records.append(contentsOf: s.queued.records[..<maxBatch])
+                    taken.waiters.append(contentsOf: s.queued.waiters[..<maxBatch])
+                    s.queued.records.removeFirst(maxBatch)
+                    s.queued.waiters.removeFirst(maxBatch)
+                }
+                return taken
             }
-            if batch.isEmpty { return }
+            if batch.records.isEmpty { return }
             if isPostgres {
                 // Per tenant, so that each group can go in one statement.
                 var order: [TenantID] = []
-                var groups: [TenantID: [Pending]] = [:]
-                for item in batch {
-                    if groups[item.record.tenant] == nil { order.append(item.record.tenant) }
-                    groups[item.record.tenant, default: []].append(item)
+                var groups: [TenantID: Batch] = [:]
+                for (record, waiter) in zip(batch.records, batch.waiters) {
+                    if groups[record.tenant] == nil { order.append(record.tenant) }
+                    groups[record.tenant, default: Batch()].records.append(record)
+                    groups[record.tenant, default: Batch()].waiters.append(waiter)
                 }
-                for tenant in order { await commit(groups[tenant] ?? []) }
+                for tenant in order { await commit(groups[tenant] ?? Batch()) }
             } else {
                 await commit(batch)
             }
+            batch.records.removeAll(keepingCapacity: true)
+            batch.waiters.removeAll(keepingCapacity: true)
+            state.withLock { $0.spare = batch }
         }
     }
 
-    private func commit(_ group: [Pending]) async {
-        let records = group.map(\.record)
+    private func commit(_ group: Batch) async {
+        let records = group.records
         // On PostgreSQL a group is one tenant's (see drain()).
         let tenant = isPostgres ? records.first?.tenant : nil
         do {
@@ -111,11 +140,11 @@ final class AuditWriter: Service {
                 entries = try await store.write { db in try await AuditLog.append(records, in: db) }
             }
             if let tenant, let last = entries?.last { heads.withLock { $0[tenant] = (last.seq, last.hash) } }
-            for item in group { item.done.resume(returning: true) }
+            for waiter in group.waiters { waiter.resume(returning: true) }
         } catch {
             logger.error("audit write failed", metadata: ["error": "\(error)"])
             if let tenant { _ = heads.withLock { $0.removeValue(forKey: tenant) } }
-            for item in group { item.done.resume(throwing: error) }
+            for waiter in group.waiters { waiter.resume(throwing: error) }
         }
     }
 }
