@@ -26,6 +26,7 @@ bench_server() {
   FLOWGATE_BOOTSTRAP_TOKEN="$token" FLOWGATE_LOG_LEVEL=warning "$BIN" serve --port "$port" --data-dir "$data" "${db[@]}" \
     --tenant-requests-per-second 10000000 --principal-requests-per-second 10000000 > "$data/server.log" 2>&1 &
   PIDS+=($!)
+  BENCH_PID=$!
   wait_http "http://127.0.0.1:$port/readyz"
   BENCH_API="http://127.0.0.1:$port"
   BENCH_ADMIN="$token"
@@ -48,25 +49,39 @@ gateway_overhead() {
   wrk -t2 -c"$conns" -d2s "http://127.0.0.1:$port/healthz" >/dev/null
   wrk -t2 -c"$conns" -d2s -H "Authorization: Bearer $tenant_token" "$api/tenants/bench/workflows/$wf" >/dev/null
   # Alternating rounds: a shared 2-core machine drifts by more than the effect measured, so
-  # each ratio compares a governed round with the bare round right after it.
-  local bares=() govs=() r
+  # each ratio compares a governed round with the bare round right after it. Each round also
+  # reads the server's CPU time (user + system, /proc/<pid>/stat) around the run: CPU per
+  # request is the cost itself, and moves less with the machine than the rates do.
+  local bares=() govs=() gcpus=() bcpus=() r
+  # Runs wrk with the given arguments; prints "<requests/s> <server CPU microseconds per request>".
+  measure() {
+    local before after out
+    before=$(awk '{print $14 + $15}' "/proc/$BENCH_PID/stat")
+    out=$(wrk "$@")
+    after=$(awk '{print $14 + $15}' "/proc/$BENCH_PID/stat")
+    echo "$out" | awk -v ticks="$((after - before))" -v hz="$(getconf CLK_TCK)" \
+      '/requests in/ {n = $1} /Requests\/sec/ {rate = $2} END {printf "%s %.1f\n", rate, ticks * 1e6 / hz / n}'
+  }
   for r in $(seq "$rounds"); do
-    govs+=("$(wrk -t2 -c"$conns" -d"${duration}s" -H "Authorization: Bearer $tenant_token" "$api/tenants/bench/workflows/$wf" | awk '/Requests\/sec/ {print $2}')")
-    bares+=("$(wrk -t2 -c"$conns" -d"${duration}s" "http://127.0.0.1:$port/healthz" | awk '/Requests\/sec/ {print $2}')")
-    echo "round $r: governed ${govs[-1]} req/s, bare ${bares[-1]} req/s"
+    read -r g gc < <(measure -t2 -c"$conns" -d"${duration}s" -H "Authorization: Bearer $tenant_token" "$api/tenants/bench/workflows/$wf")
+    read -r b bc < <(measure -t2 -c"$conns" -d"${duration}s" "http://127.0.0.1:$port/healthz")
+    govs+=("$g"); bares+=("$b"); gcpus+=("$gc"); bcpus+=("$bc")
+    echo "round $r: governed $g req/s ($gc us CPU each), bare $b req/s ($bc us CPU each)"
   done
   local audited
   audited=$(curl -fsS "$api/tenants/bench/audit?limit=1000&action=workflow.read" -H "Authorization: Bearer $token" \
     | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
   echo "bare:     $cmd_bare ($rounds rounds)"
   echo "governed: $cmd_gov ($rounds rounds; audit entries written: >= $audited)"
-  python3 - "${govs[*]}" "${bares[*]}" <<'PY'
+  python3 - "${govs[*]}" "${bares[*]}" "${gcpus[*]}" "${bcpus[*]}" <<'PY'
 import statistics, sys
-govs = [float(x) for x in sys.argv[1].split()]
-bares = [float(x) for x in sys.argv[2].split()]
+govs, bares, gcpus, bcpus = ([float(x) for x in arg.split()] for arg in sys.argv[1:5])
 ratios = sorted(b / g for g, b in zip(govs, bares))
+cpu = sorted(g / b for g, b in zip(gcpus, bcpus))
 print(f"median: governed {statistics.median(govs):.0f} req/s, bare {statistics.median(bares):.0f} req/s")
 print(f"ratio: governed request costs {statistics.median(ratios):.2f}x the bare one (rounds: {', '.join(f'{r:.2f}' for r in ratios)}; goal <= 2x)")
+print(f"server CPU per request: governed {statistics.median(gcpus):.0f} us, bare {statistics.median(bcpus):.0f} us, "
+      f"ratio {statistics.median(cpu):.2f}x (rounds: {', '.join(f'{r:.2f}' for r in cpu)})")
 PY
 }
 
