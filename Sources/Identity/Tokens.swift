@@ -82,6 +82,4 @@ public enum BearerToken {
         }
         return String(decoding: out, as: UTF8.self)
     }
-
-    public static func hex(_ bytes: [UInt8]) -> String { Hex.encode(bytes) }
 }

@@ -63,7 +63,7 @@ struct WebhookMiddleware: RouterMiddleware {
         var matched = false
         for key in keys {
             let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array(key.plaintext.utf8)))
-            if BearerToken.constantTimeEquals("sha256=" + BearerToken.hex(Array(mac)), sent) { matched = true }
+            if BearerToken.constantTimeEquals("sha256=" + mac.withUnsafeBytes { Hex.encode($0) }, sent) { matched = true }
         }
         return matched
     }
