@@ -30,6 +30,8 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     private var handle: OpaquePointer?
+    /// What this connection's WAL hook calls; kept for as long as the connection is open.
+    private var walObserver: SQLiteCheckpointer?
     private var cache: [String: Prepared] = [:]
     /// Statements kept at most; past it the cache is emptied (SQL built from input, such as a
     /// SCIM filter, must not grow it without bound).
@@ -90,6 +92,34 @@ final class SQLiteConnection: @unchecked Sendable {
         cache.removeAll()
         if let handle { sqlite_nio_sqlite3_close_v2(handle) }
         handle = nil
+        walObserver = nil
+    }
+
+    /// Runs a passive checkpoint: copies what it can without waiting for readers or the
+    /// writer. Returns the frames in the log and how many of them are now copied, or `nil` on
+    /// an error.
+    func checkpoint() -> (log: Int32, copied: Int32)? {
+        guard let handle else { return nil }
+        var log: Int32 = 0, copied: Int32 = 0
+        let rc = sqlite_nio_sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
+        return rc == SQLITE_OK ? (log, copied) : nil
+    }
+
+    /// Replaces SQLite's automatic checkpoint on this connection by `checkpointer`, which this
+    /// connection keeps for as long as it is open.
+    func checkpoint(with checkpointer: SQLiteCheckpointer) {
+        guard let handle else { return }
+        walObserver = checkpointer
+        let context = Unmanaged.passUnretained(checkpointer).toOpaque()
+        _ = sqlite_nio_sqlite3_wal_hook(handle, { context, db, _, pages in
+            guard let context else { return SQLITE_OK }
+            let checkpointer = Unmanaged<SQLiteCheckpointer>.fromOpaque(context).takeUnretainedValue()
+            if checkpointer.walGrew(to: pages), let db {
+                // What SQLite's own hook does; an error here does not undo the commit.
+                _ = sqlite_nio_sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            }
+            return SQLITE_OK
+        }, context)
     }
 
     // MARK: Internals

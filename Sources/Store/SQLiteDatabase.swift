@@ -7,11 +7,16 @@ public final class SQLiteDatabase: Database {
     public let dialect: SQLDialect = .sqlite
     private let writer: ConnectionPool
     private let readers: ConnectionPool
+    private let checkpointer: SQLiteCheckpointer
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], checkpointer: SQLiteCheckpointer) {
         self.writer = ConnectionPool([writer])
         self.readers = ConnectionPool(readers)
+        self.checkpointer = checkpointer
     }
+
+    /// Checkpoints that ran beside the writer rather than in one of its commits.
+    public var backgroundCheckpoints: Int { checkpointer.completed }
 
     /// Opens (creating if needed) the database file at `path`.
     ///
@@ -25,13 +30,16 @@ public final class SQLiteDatabase: Database {
         // process crash (SIGKILL), which is what run durability needs, without an fsync per
         // commit. A power loss may lose the last commits, never corrupt the file.
         try writer.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000")
+        // The commits' checkpoints move off the writer (see SQLiteCheckpointer).
+        let checkpointer = try SQLiteCheckpointer(path: path)
+        writer.checkpoint(with: checkpointer)
         var readers: [SQLiteConnection] = []
         for _ in 0..<max(1, readerCount) {
             let reader = try SQLiteConnection(path: path)
             try reader.execute("PRAGMA busy_timeout=5000; PRAGMA query_only=1")
             readers.append(reader)
         }
-        return SQLiteDatabase(writer: writer, readers: readers)
+        return SQLiteDatabase(writer: writer, readers: readers, checkpointer: checkpointer)
     }
 
     public func write<R: Sendable>(_ body: @Sendable (any SQLExecutor) async throws -> R) async throws -> R {
@@ -76,6 +84,7 @@ public final class SQLiteDatabase: Database {
         // Each connection is closed once no transaction holds it.
         await writer.close { $0.close() }
         await readers.close { $0.close() }
+        checkpointer.close()
     }
 }
 

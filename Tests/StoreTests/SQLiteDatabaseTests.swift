@@ -90,4 +90,59 @@ import Testing
         await #expect(throws: StoreError.self) { try await db.read { try await $0.query("SELECT 1 AS v") } }
         await #expect(throws: StoreError.self) { try await db.write { try await $0.query("SELECT 1 AS v") } }
     }
+
+    /// Opens a database in a new folder with one table `t (id, b)` and hands it and its path over.
+    func withLoggedDatabase(_ body: (SQLiteDatabase, String) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowgate-sqlite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("db.sqlite").path
+        let db = try await SQLiteDatabase.open(path: path, readerCount: 2, logger: Logger(label: "test"))
+        try await db.write { try await $0.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)") }
+        try await body(db, path)
+        let check = try await db.read { try await $0.query("PRAGMA integrity_check") }
+        #expect(check.first?["integrity_check"] == .text("ok"))
+        await db.close()
+    }
+
+    /// Commits `count` rows of nearly a page each, one per transaction, from id `first` on.
+    func commitRows(_ db: SQLiteDatabase, from first: Int, count: Int) async throws {
+        let row = SQLValue.blob([UInt8](repeating: 7, count: 4000))
+        for id in first..<(first + count) {
+            try await db.write { try await $0.execute("INSERT INTO t (id, b) VALUES (\(id), \(row))") }
+        }
+    }
+
+    func logBytes(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size]) as? Int) ?? 0
+    }
+
+    /// Bytes of one page in the log (the page and its frame header).
+    let frameBytes = 4096 + 24
+
+    @Test func checkpointsRunBesideTheWriterAndTheLogStaysShort() async throws {
+        try await withLoggedDatabase { db, path in
+            // 6,000 commits of a page-sized row, without a pause: 6,000+ pages through the log,
+            // past the threshold (1,000 pages) again and again.
+            var largestLog = 0
+            for part in 0..<12 {
+                try await commitRows(db, from: part * 500, count: 500)
+                largestLog = max(largestLog, logBytes(path))
+            }
+            // Scheduled by the commits, the checkpoints run on another thread.
+            var waited = 0
+            while db.backgroundCheckpoints == 0, waited < 3000 {
+                try await Task.sleep(for: .milliseconds(10))
+                waited += 1
+            }
+            #expect(db.backgroundCheckpoints > 0, "no checkpoint ran beside the writer")
+            // The writer copies the short tail that a checkpoint beside it left, and its next
+            // transaction starts the log over: it stays near the threshold instead of growing
+            // to the limit where the writer checkpoints everything itself (10,000 pages).
+            #expect(largestLog > 0)
+            #expect(largestLog < 3000 * frameBytes, "the log grew to \(largestLog / frameBytes) pages")
+            let count = try await db.read { try await $0.query("SELECT count(*) AS n FROM t") }
+            #expect(count.first?["n"] == .int(6000))
+        }
+    }
 }
