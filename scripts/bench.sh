@@ -43,13 +43,15 @@ gateway_overhead() {
   wf=$(curl -fsS -X POST "$api/tenants/bench/workflows" -H "Authorization: Bearer $token" \
     -d '{"name":"bench","definition":{"nodes":[{"id":"a","type":"core.set","config":{"fields":{"k":"v"}}},{"id":"b","type":"core.noop"}],"edges":[{"from":"a","to":"b"}]}}' \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  local duration=${BENCH_SECONDS:-10} conns=${BENCH_CONNECTIONS:-64} rounds=${BENCH_ROUNDS:-5}
+  local duration=${BENCH_SECONDS:-3} conns=${BENCH_CONNECTIONS:-64} rounds=${BENCH_ROUNDS:-15}
   local cmd_bare="wrk -t2 -c$conns -d${duration}s http://127.0.0.1:$port/healthz"
   local cmd_gov="wrk -t2 -c$conns -d${duration}s -H 'Authorization: Bearer <viewer token>' $api/tenants/bench/workflows/$wf"
   wrk -t2 -c"$conns" -d2s "http://127.0.0.1:$port/healthz" >/dev/null
   wrk -t2 -c"$conns" -d2s -H "Authorization: Bearer $tenant_token" "$api/tenants/bench/workflows/$wf" >/dev/null
   # Alternating rounds: a shared 2-core machine drifts by more than the effect measured, so
-  # each ratio compares a governed round with the bare round right after it. Each round also
+  # each ratio compares a governed round with the bare round right after it. The drift shows
+  # within seconds (the same build's CPU per bare request moved from 86 to 146 us between
+  # 10-second rounds), so rounds are short and many: fifteen pairs of 3 s. Each round also
   # reads the server's CPU time (user + system, /proc/<pid>/stat) around the run: CPU per
   # request is the cost itself, and moves less with the machine than the rates do.
   local bares=() govs=() gcpus=() bcpus=() r
