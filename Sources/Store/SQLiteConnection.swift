@@ -12,7 +12,8 @@ internal import VaporCSQLite
 /// 2-core machine, the two thread hops and the preparation cost more than the statements
 /// themselves (a durable engine step is three statements; a governed API request four to six).
 /// SQLite's work here is CPU work on pages in memory (WAL mode, `synchronous=NORMAL`: no fsync
-/// on commit, only at a checkpoint), so it runs where the caller already is.
+/// on commit, only at a checkpoint, which ``SQLiteCheckpointer`` mostly runs elsewhere), so it
+/// runs where the caller already is.
 ///
 /// Not thread-safe by itself: ``ConnectionPool`` lends a connection to one task at a time,
 /// which is SQLite's "multi-thread" mode (the connection may move between threads, never be
