@@ -52,24 +52,44 @@ final class SQLiteCheckpointer: Sendable {
     /// Checkpoints that copied pages off the writer so far.
     var completed: Int { checkpoints.load(ordering: .relaxed) }
 
+    /// What the writer does after a commit.
+    enum Step: Equatable {
+        case nothing
+        /// Start a checkpoint beside the writer.
+        case schedule
+        /// Checkpoint in this commit.
+        case checkpointHere
+    }
+
+    /// The step after a commit that left `pages` in the log, given whether a checkpoint is
+    /// scheduled or running and the last one's result (`log` pages then, `copied` of them).
+    static func step(
+        pages: Int32, scheduled: Bool, last: (log: Int32, copied: Int32), threshold: Int32, catchUp: Int32, inlineLimit: Int32
+    ) -> Step {
+        if pages >= inlineLimit { return .checkpointHere }
+        guard pages >= threshold else { return .nothing }
+        if scheduled { return .nothing }
+        // A result from before the log was last rewound has a larger log than now.
+        if last.log <= pages, pages - last.copied <= catchUp { return .checkpointHere }
+        return .schedule
+    }
+
     /// Called by the writer after each commit with the pages now in the log. Returns whether
     /// the writer should checkpoint in this commit.
     func walGrew(to pages: Int32) -> Bool {
-        if pages >= inlineLimit { return true }
-        guard pages >= threshold else {
+        if pages < threshold, progress.load(ordering: .relaxed) != 0 {
             // A new log (rewound): forget the last result, which was about the one before.
-            if progress.load(ordering: .relaxed) != 0 { progress.store(0, ordering: .relaxed) }
-            return false
+            progress.store(0, ordering: .relaxed)
         }
-        if !scheduled.load(ordering: .acquiring) {
-            let last = progress.load(ordering: .relaxed)
-            let log = Int32(truncatingIfNeeded: last >> 32), copied = Int32(truncatingIfNeeded: last)
-            // A result from before the log was last rewound has a larger log than now.
-            if log <= pages, pages - copied <= catchUp { return true }
-        }
-        guard scheduled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else {
-            return false
-        }
+        let word = progress.load(ordering: .relaxed)
+        let last = (log: Int32(truncatingIfNeeded: word >> 32), copied: Int32(truncatingIfNeeded: word))
+        let step = Self.step(
+            pages: pages, scheduled: scheduled.load(ordering: .acquiring), last: last,
+            threshold: threshold, catchUp: catchUp, inlineLimit: inlineLimit
+        )
+        guard step == .schedule else { return step == .checkpointHere }
+        // Only the writer schedules, so nothing else sets the flag between the load and here.
+        scheduled.store(true, ordering: .releasing)
         NIOThreadPool.singleton.submit { [self] _ in
             connection.withLock { connection in
                 guard let result = connection?.checkpoint() else { return }
