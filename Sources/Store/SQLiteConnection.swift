@@ -100,10 +100,7 @@ final class SQLiteConnection: @unchecked Sendable {
     /// writer. Returns the frames in the log and how many of them are now copied, or `nil` on
     /// an error.
     func checkpoint() -> (log: Int32, copied: Int32)? {
-        guard let handle else { return nil }
-        var log: Int32 = 0, copied: Int32 = 0
-        let rc = sqlite_nio_sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
-        return rc == SQLITE_OK ? (log, copied) : nil
+        handle.flatMap(Self.passiveCheckpoint)
     }
 
     /// Replaces SQLite's automatic checkpoint on this connection by `checkpointer`, which this
@@ -117,10 +114,18 @@ final class SQLiteConnection: @unchecked Sendable {
             let checkpointer = Unmanaged<SQLiteCheckpointer>.fromOpaque(context).takeUnretainedValue()
             if checkpointer.walGrew(to: pages), let db {
                 // What SQLite's own hook does; an error here does not undo the commit.
-                _ = sqlite_nio_sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                _ = SQLiteConnection.passiveCheckpoint(db)
             }
             return SQLITE_OK
         }, context)
+    }
+
+    /// A passive checkpoint on the connection `db` (also called from the WAL hook, which has
+    /// no `self`).
+    private static func passiveCheckpoint(_ db: OpaquePointer) -> (log: Int32, copied: Int32)? {
+        var log: Int32 = 0, copied: Int32 = 0
+        let rc = sqlite_nio_sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
+        return rc == SQLITE_OK ? (log, copied) : nil
     }
 
     // MARK: Internals

@@ -16,7 +16,7 @@ public final class SQLiteDatabase: Database {
     }
 
     /// Checkpoints that ran beside the writer rather than in one of its commits.
-    public var backgroundCheckpoints: Int { checkpointer.completed }
+    var backgroundCheckpoints: Int { checkpointer.completed }
 
     /// Opens (creating if needed) the database file at `path`.
     ///

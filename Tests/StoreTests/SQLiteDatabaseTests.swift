@@ -5,14 +5,21 @@ import Testing
 
 /// The embedded backend's own connection layer (statements called in place, cached by text).
 @Suite struct SQLiteDatabaseTests {
-    func withDatabase(_ body: (SQLiteDatabase) async throws -> Void) async throws {
+    /// Hands a database file's path in a new folder to `body` and removes the folder afterwards.
+    func withDatabasePath(_ body: (String) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowgate-sqlite-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let db = try await SQLiteDatabase.open(path: dir.appendingPathComponent("db.sqlite").path, readerCount: 2, logger: Logger(label: "test"))
-        try await db.write { try await $0.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, s, b BLOB, u TEXT UNIQUE)") }
-        try await body(db)
-        await db.close()
+        try await body(dir.appendingPathComponent("db.sqlite").path)
+    }
+
+    func withDatabase(_ body: (SQLiteDatabase) async throws -> Void) async throws {
+        try await withDatabasePath { path in
+            let db = try await SQLiteDatabase.open(path: path, readerCount: 2, logger: Logger(label: "test"))
+            try await db.write { try await $0.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, s, b BLOB, u TEXT UNIQUE)") }
+            try await body(db)
+            await db.close()
+        }
     }
 
     @Test func valuesRoundTripWithEmptyDistinctFromNull() async throws {
@@ -81,28 +88,25 @@ import Testing
     }
 
     @Test func aClosedDatabaseRefusesWork() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowgate-sqlite-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let db = try await SQLiteDatabase.open(path: dir.appendingPathComponent("db.sqlite").path, logger: Logger(label: "test"))
-        await db.close()
-        await db.close()
-        await #expect(throws: StoreError.self) { try await db.read { try await $0.query("SELECT 1 AS v") } }
-        await #expect(throws: StoreError.self) { try await db.write { try await $0.query("SELECT 1 AS v") } }
+        try await withDatabasePath { path in
+            let db = try await SQLiteDatabase.open(path: path, logger: Logger(label: "test"))
+            await db.close()
+            await db.close()
+            await #expect(throws: StoreError.self) { try await db.read { try await $0.query("SELECT 1 AS v") } }
+            await #expect(throws: StoreError.self) { try await db.write { try await $0.query("SELECT 1 AS v") } }
+        }
     }
 
     /// Opens a database in a new folder with one table `t (id, b)` and hands it and its path over.
     func withLoggedDatabase(_ body: (SQLiteDatabase, String) async throws -> Void) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowgate-sqlite-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("db.sqlite").path
-        let db = try await SQLiteDatabase.open(path: path, readerCount: 2, logger: Logger(label: "test"))
-        try await db.write { try await $0.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)") }
-        try await body(db, path)
-        let check = try await db.read { try await $0.query("PRAGMA integrity_check") }
-        #expect(check.first?["integrity_check"] == .text("ok"))
-        await db.close()
+        try await withDatabasePath { path in
+            let db = try await SQLiteDatabase.open(path: path, readerCount: 2, logger: Logger(label: "test"))
+            try await db.write { try await $0.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)") }
+            try await body(db, path)
+            let check = try await db.read { try await $0.query("PRAGMA integrity_check") }
+            #expect(check.first?["integrity_check"] == .text("ok"))
+            await db.close()
+        }
     }
 
     /// Commits `count` rows of nearly a page each, one per transaction, from id `first` on,
