@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 cd "$ROOT"
 
+"$ROOT/scripts/deps.sh"
 apt_ensure wrk curl
 log "building (release)"
 swift build -c release --scratch-path "$ROOT/.build-release" --product flowgate
