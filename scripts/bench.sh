@@ -56,18 +56,29 @@ gateway_overhead() {
   # reads the server's CPU time (user + system, /proc/<pid>/stat) around the run: CPU per
   # request is the cost itself, and moves less with the machine than the rates do.
   local bares=() govs=() gcpus=() bcpus=() r
-  # Runs wrk with the given arguments; prints "<requests/s> <server CPU microseconds per request>".
+  # Runs wrk with the given arguments; prints "<requests/s> <server CPU microseconds per request>",
+  # or "failed" when any answer was not 2xx or a socket failed: a refused or broken request is
+  # cheaper than a governed one, and counting it would flatter the ratio.
   measure() {
     local before after out
     before=$(awk '{print $14 + $15}' "/proc/$BENCH_PID/stat")
     out=$(wrk "$@")
     after=$(awk '{print $14 + $15}' "/proc/$BENCH_PID/stat")
+    if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
+      echo "$out" >&2
+      echo failed
+      return
+    fi
     echo "$out" | awk -v ticks="$((after - before))" -v hz="$(getconf CLK_TCK)" \
       '/requests in/ {n = $1} /Requests\/sec/ {rate = $2} END {printf "%s %.1f\n", rate, ticks * 1e6 / hz / n}'
   }
   for r in $(seq "$rounds"); do
     read -r g gc < <(measure -t2 -c"$conns" -d"${duration}s" -H "Authorization: Bearer $tenant_token" "$api/tenants/bench/workflows/$wf")
     read -r b bc < <(measure -t2 -c"$conns" -d"${duration}s" "http://127.0.0.1:$port/healthz")
+    if [ "$g" = failed ] || [ "$b" = failed ]; then
+      echo "gateway: round $r had answers other than 2xx or socket errors (wrk output above); no ratio reported" >&2
+      exit 1
+    fi
     govs+=("$g"); bares+=("$b"); gcpus+=("$gc"); bcpus+=("$bc")
     echo "round $r: governed $g req/s ($gc us CPU each), bare $b req/s ($bc us CPU each)"
   done
