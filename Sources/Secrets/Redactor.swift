@@ -108,8 +108,8 @@ public final class Redactor: Sendable {
             JSONValue.writeString(value, into: &json)
             forms.insert(Array(json.dropFirst().dropLast()))
             forms.insert(Array(String(decoding: json.dropFirst().dropLast(), as: UTF8.self).replacingOccurrences(of: "/", with: "\\/").utf8))
-            forms.insert(Array(hex(raw, upper: false).utf8))
-            forms.insert(Array(hex(raw, upper: true).utf8))
+            forms.insert(Array(Hex.encode(raw).utf8))
+            forms.insert(Array(Hex.encode(raw, uppercase: true).utf8))
         }
         return forms.filter { $0.count >= minimumLength }.sorted { $0.count > $1.count }
     }
@@ -167,8 +167,6 @@ public final class Redactor: Sendable {
         }
         return out
     }
-
-    static func hex(_ bytes: [UInt8], upper: Bool) -> String { Hex.encode(bytes, uppercase: upper) }
 }
 
 extension String {
