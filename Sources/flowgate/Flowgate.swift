@@ -124,6 +124,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Folder of the web editor, served at / and /app/ (default: ./web when it exists).")
     var webRoot: String?
 
+    func validate() throws {
+        // Bounded: the bursts are derived from them (twice as many), and an overflow there
+        // stopped the process instead of answering.
+        let rates = 1...1_000_000_000
+        guard rates.contains(tenantRequestsPerSecond), rates.contains(principalRequestsPerSecond) else {
+            throw ValidationError("--tenant-requests-per-second and --principal-requests-per-second must be between 1 and 1000000000")
+        }
+    }
+
     func run() async throws {
         let redactor = Redactor()
         let logger = makeLogger("flowgate", redactor: redactor)
