@@ -77,11 +77,12 @@ final class SQLiteCheckpointer: Sendable {
     /// Called by the writer after each commit with the pages now in the log. Returns whether
     /// the writer should checkpoint in this commit.
     func walGrew(to pages: Int32) -> Bool {
-        if pages < threshold, progress.load(ordering: .relaxed) != 0 {
+        var word = progress.load(ordering: .relaxed)
+        if pages < threshold, word != 0 {
             // A new log (rewound): forget the last result, which was about the one before.
             progress.store(0, ordering: .relaxed)
+            word = 0
         }
-        let word = progress.load(ordering: .relaxed)
         let last = (log: Int32(truncatingIfNeeded: word >> 32), copied: Int32(truncatingIfNeeded: word))
         let step = Self.step(
             pages: pages, scheduled: scheduled.load(ordering: .acquiring), last: last,
